@@ -1,0 +1,69 @@
+"""Remove what the chosen answers do not need, then print the next steps.
+
+`OPTION_PATHS` is the one place that decides which files exist for which answer. The hook is
+offline, idempotent and touches nothing outside the new project: template update tools (cruft)
+re-run it on fresh renders.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+ANSWERS: dict = json.loads({{ cookiecutter | tojson | tojson }})  # noqa: F821
+
+# For each option, the paths that belong to each of its values; the others' paths are removed.
+OPTION_PATHS: dict[str, dict[str, list[str]]] = {
+    "cloud_provider": {
+        "aws": ["terraform/aws"],
+        "gcp": ["terraform/gcp"],
+        "azure": ["terraform/azure"],
+    },
+}
+
+
+def remove(relative: str) -> None:
+    path = Path.cwd() / relative
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+
+
+def remove_unchosen(option: str) -> None:
+    chosen = ANSWERS[option]
+    for value, paths in OPTION_PATHS[option].items():
+        if value != chosen:
+            for relative in paths:
+                remove(relative)
+
+
+def remove_cloud_files() -> None:
+    remove_unchosen("cloud_provider")
+
+
+def next_steps() -> str:
+    slug = ANSWERS["project_slug"]
+    return f"""
+Created {slug} for {ANSWERS["cloud_provider"]} ({ANSWERS["cloud_region"]}).
+
+Next steps (everything runs locally, no cloud account needed):
+  cd {slug}
+  make setup      # environment, git hooks, data into the local DVC remote
+  make pipeline   # prepare -> validate -> featurize -> train -> evaluate
+  make report     # reports/report.md, the report CI posts on pull requests
+  make ui         # MLflow UI on http://127.0.0.1:5000
+Then commit, push to github.com/{ANSWERS["github_owner"]}/{slug} and follow README.md to connect the cloud.
+"""
+
+
+def main() -> int:
+    remove_cloud_files()
+    print(next_steps())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

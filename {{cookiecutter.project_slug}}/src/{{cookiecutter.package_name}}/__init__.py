@@ -1,0 +1,1 @@
+"""Pipeline stages, tracking and reporting of this project: see README.md."""

@@ -1,0 +1,81 @@
+"""Smoke test: every stage in order on the shipped data, against a throw-away tracking store."""
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from {{ cookiecutter.package_name }} import evaluate, featurize, prepare, report, settings, tracking, train, validate
+from {{ cookiecutter.package_name }}.cli import StageError
+
+
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory: pytest.TempPathFactory) -> settings.Settings:
+    root = tmp_path_factory.mktemp("project")
+    source = Path(__file__).resolve().parents[1]
+    for relative in (
+        "params.yaml",
+        "data/schema.yaml",
+        "data/raw/breast_cancer.csv",
+        "data/raw/breast_cancer.csv.dvc",
+    ):
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_bytes((source / relative).read_bytes())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)
+        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
+        patch.setenv("PR_NUMBER", "17")
+        for stage in (prepare, validate, featurize, train, evaluate, report):
+            patch.setattr("sys.argv", [stage.__name__])
+            stage.main()
+    return settings.load(root)
+
+
+def test_metrics_and_plots_are_written(ran: settings.Settings) -> None:
+    scores = json.loads(ran.path("metrics.json").read_text())
+    assert scores["roc_auc"] > 0.95
+    for image in evaluate.IMAGES:
+        assert ran.path(f"plots/{image}").stat().st_size > 1000
+
+
+def test_candidate_is_registered_as_challenger_with_lineage(ran: settings.Settings) -> None:
+    client = tracking.connect(ran)
+    version = client.get_model_version_by_alias(ran.model_name, tracking.CHALLENGER)
+    registration = tracking.read_registration(ran)
+    assert str(version.version) == registration["version"]
+    assert version.tags["ci.pr_number"] == "17"
+    assert version.tags["validation.status"] == "passed"
+    assert (
+        version.tags["dvc.data.raw.md5"]
+        == yaml.safe_load(ran.path("data/raw/breast_cancer.csv.dvc").read_text())["outs"][0]["md5"]
+    )
+    assert version.tags["dvc.data/features/train.csv.md5"] == tracking.file_md5(ran.path(featurize.TRAIN))
+    run = client.get_run(version.run_id)
+    assert run.data.metrics["roc_auc"] == pytest.approx(
+        json.loads(ran.path("metrics.json").read_text())["roc_auc"]
+    )
+    assert run.data.params["estimator"] == ran.section("train")["estimator"]
+    artifacts = {a.path for a in client.list_artifacts(version.run_id, "plots")}
+    assert artifacts == {f"plots/{image}" for image in evaluate.IMAGES}
+
+
+def test_report_links_its_images(ran: settings.Settings) -> None:
+    text = ran.path(report.REPORT).read_text()
+    assert "| roc_auc |" in text
+    assert "No champion yet" in text
+    for image in evaluate.IMAGES:
+        assert f"](plots/{image})" in text
+        assert (ran.path("reports/plots") / image).is_file()
+
+
+def test_bad_data_stops_before_training(ran: settings.Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ran.root)
+    monkeypatch.setattr("sys.argv", ["validate"])
+    prepared = ran.path(prepare.OUTPUT)
+    prepared.write_text(prepared.read_text().replace("\n1", "\n7", 3))
+    with pytest.raises(StageError, match="failed validation"):
+        validate.main()
+    assert json.loads(ran.path(validate.REPORT).read_text())["status"] == "failed"
+    with pytest.raises(StageError, match="validate stage did not pass"):
+        train.main()
