@@ -1,0 +1,217 @@
+"""Answers: every bad one is refused in one line, before anything is written; hostile ones stay data."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from cookiecutter.environment import StrictEnvironment
+from cookiecutter.exceptions import FailedHookException
+from cookiecutter.generate import generate_context
+from cookiecutter.prompt import prompt_for_config
+
+from conftest import DEFAULTS, TEMPLATE, render
+
+GOOD_ARN = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+
+# (answers, text the single error line must contain)
+BAD_ANSWERS: dict[str, tuple[dict[str, str], str]] = {
+    "empty project name": ({"project_name": " "}, "project_name: is empty"),
+    "project name with a line break": ({"project_name": "a\nb"}, "control character or line break"),
+    "project name too long": ({"project_name": "x" * 81}, "is 81 characters long"),
+    "slug with a space": ({"project_slug": "bad slug"}, "project_slug: 'bad slug' is not a valid repository name"),
+    "slug starting with a digit": ({"project_slug": "1-model"}, "project_slug: '1-model'"),
+    "slug with double hyphen": ({"project_slug": "a--b"}, "project_slug: 'a--b'"),
+    "package is a keyword": ({"package_name": "class"}, "package_name: 'class' is not a valid Python package"),
+    "package with hyphen": ({"package_name": "my-pkg"}, "package_name: 'my-pkg'"),
+    "package shadows a dependency": ({"package_name": "mlflow"}, "would shadow a module"),
+    "description with a line break": ({"description": "one\ntwo"}, "description: contains a control character"),
+    "author e-mail": ({"author_email": "nobody"}, "author_email: 'nobody' is not an e-mail address"),
+    "github owner with edge hyphen": ({"github_owner": "-org-"}, "github_owner: '-org-' is not a GitHub"),
+    "github owner too long": ({"github_owner": "o" * 40}, "github_owner: is 40 characters long"),
+    "unknown aws region": ({"cloud_region": "mars-north-1"}, "cloud_region: 'mars-north-1' is not a aws region"),
+    "aws region for gcp": (
+        {"cloud_provider": "gcp", "cloud_region": "eu-west-1"}, "cloud_region: 'eu-west-1' is not a gcp region"
+    ),
+    "azure region typo": (
+        {"cloud_provider": "azure", "cloud_region": "west-europe"}, "'west-europe' is not a azure region"
+    ),
+    "dr region equals main region": ({"dr_region": "eu-west-1"}, "dr_region: is the same as cloud_region"),
+    "unknown dr region": ({"dr_region": "eu-west-9"}, "dr_region: 'eu-west-9' is not a aws region"),
+    "metric direction not yes/no": ({"metric_higher_is_better": "maybe"}, "metric_higher_is_better: 'maybe'"),
+    "code owner without @": ({"code_owners": "ml-team"}, "code_owners: 'ml-team' is not a GitHub user or team"),
+    "model name with slash": ({"model_name": "team/model"}, "model_name: 'team/model' cannot be used"),
+    "uppercase storage prefix": ({"storage_prefix": "MyOrg"}, "storage_prefix: gives the name 'MyOrg-data'"),
+    "storage prefix too long for S3": ({"storage_prefix": "a" * 55}, "-artifacts', which must be 3-63"),
+    "storage prefix too long for Azure": (
+        {"cloud_provider": "azure", "storage_prefix": "my-organisation-churn-models"},
+        "Azure storage account rules",
+    ),
+    "google in a GCS bucket": (
+        {"cloud_provider": "gcp", "storage_prefix": "google-ml"}, "which Cloud Storage forbids"
+    ),
+    "reserved S3 prefix": ({"tf_state_bucket": "xn--state"}, "tf_state_bucket: 'xn--state' uses a prefix"),
+    "bucket looking like an IP": ({"tf_state_bucket": "10.0.0.1"}, "looks like an IP address"),
+    "short account id": ({"aws_account_id": "1234"}, "aws_account_id: '1234' is not a 12-digit"),
+    "malformed ARN": ({"aws_oidc_provider_arn": "arn:aws:iam::oidc"}, "aws_oidc_provider_arn: 'arn:aws:iam::oidc' is not an AWS ARN"),
+    "ARN of the wrong service": ({"aws_kms_key_arn": GOOD_ARN}, "aws_kms_key_arn: is an ARN of service 'iam', not 'kms'"),
+    "ARN in another region": (
+        {"aws_mlflow_tracking_server_arn": "arn:aws:sagemaker:us-east-1:123456789012:mlflow-tracking-server/x"},
+        "is in region 'us-east-1' but cloud_region is 'eu-west-1'",
+    ),
+    "ARN of another account": (
+        {"aws_oidc_provider_arn": GOOD_ARN.replace("123456789012", "210987654321")},
+        "belongs to account 210987654321",
+    ),
+    "tracking URL over http": ({"aws_mlflow_tracking_url": "http://mlflow.example.com"}, "is not an https URL"),
+    "log loss marked higher-is-better": (
+        {"primary_metric": "log_loss", "metric_higher_is_better": "yes"},
+        "primary_metric=log_loss, metric_higher_is_better=yes: is not a supported combination",
+    ),
+    "roc auc marked lower-is-better": (
+        {"primary_metric": "roc_auc", "metric_higher_is_better": "no"}, "is not a supported combination"
+    ),
+}
+
+
+def hook_error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("ERROR: ")]
+
+
+@pytest.mark.parametrize("case", sorted(BAD_ANSWERS))
+def test_bad_answer_is_refused_in_one_line_and_leaves_nothing(
+    case: str, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    answers, expected = BAD_ANSWERS[case]
+    out = tmp_path / "out"
+    with pytest.raises(FailedHookException):
+        render(out, **answers)
+    lines = hook_error_lines(capfd.readouterr().err)
+    assert len(lines) == 1, lines
+    assert expected in lines[0]
+    assert ". " in lines[0], "the line must also say how to fix it"
+    assert list(out.iterdir()) == []
+
+
+def test_cli_exits_non_zero_on_a_bad_answer(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(tmp_path), str(TEMPLATE), "cloud_region=nowhere"],
+        capture_output=True, text=True,
+    )
+    assert done.returncode != 0
+    assert hook_error_lines(done.stderr) == [
+        "ERROR: cloud_region: 'nowhere' is not a aws region. Use a region name such as af-south-1"
+    ]
+    assert list(tmp_path.iterdir()) == []
+
+
+# Choice answers: cookiecutter itself refuses a value outside the list before anything is
+# written; the hook checks them again for contexts that bypass the prompt (replay files, cruft).
+BAD_CHOICES = {"cloud_provider": "ibm", "python_version": "3.9", "primary_metric": "mse", "license": "GPL-3.0"}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_CHOICES))
+def test_bad_choice_is_refused_before_anything_is_written(name: str, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=f"{BAD_CHOICES[name]} provided for choice variable {name}"):
+        render(tmp_path / "out", **{name: BAD_CHOICES[name]})
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+@pytest.mark.parametrize("name", sorted(BAD_CHOICES))
+def test_hook_refuses_a_bad_choice_that_bypassed_the_prompt(name: str, tmp_path: Path) -> None:
+    script = rendered_hook("pre_gen_project.py", {}, tmp_path, override={name: BAD_CHOICES[name]})
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"ERROR: {name}: '{BAD_CHOICES[name]}' is not an option. Choose one of: "
+        + ", ".join(DEFAULTS[name])
+    ]
+
+
+def test_unsupported_combinations_are_data_and_each_fails(tmp_path: Path) -> None:
+    """Every combination listed in the hook's UNSUPPORTED table is refused."""
+    source = (TEMPLATE / "hooks/pre_gen_project.py").read_text()
+    table = next(
+        node.value for node in ast.parse(source).body
+        if isinstance(node, ast.AnnAssign | ast.Assign)
+        and getattr(getattr(node, "target", None) or node.targets[0], "id", "") == "UNSUPPORTED"
+    )
+    combinations = ast.literal_eval(table)
+    assert len(combinations) >= 2
+    for index, (condition, _reason) in enumerate(combinations):
+        for key, values in condition.items():
+            answers = {k: v[0] for k, v in condition.items()}
+            answers[key] = values[-1]
+            with pytest.raises(FailedHookException):
+                render(tmp_path / f"c{index}{key}", **answers)
+
+
+HOSTILE = 'Bob "the \\ builder" O\'Neil \'\'\' """ ); __import__("os").system("touch {marker}") #'
+
+
+def test_hostile_answer_on_one_line_stays_data(tmp_path: Path) -> None:
+    marker = tmp_path / "PWNED"
+    hostile = HOSTILE.format(marker=marker)
+    author = 'O\'Neil "Bob" \\ \'\'\' """'
+    project = render(tmp_path / "out", description=hostile, author_name=author)
+    assert not marker.exists()
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    assert pyproject["project"]["description"] == hostile
+    assert pyproject["project"]["authors"][0]["name"] == author
+    for source in project.rglob("*.py"):
+        compile(source.read_text(), str(source), "exec")  # nothing in a Python file broke out
+        assert "PWNED" not in source.read_text(), source
+
+
+def test_hostile_answer_with_a_line_break_cannot_reach_the_hook(tmp_path: Path) -> None:
+    marker = tmp_path / "PWNED"
+    payload = f'x"""\n__import__("pathlib").Path("{marker}").touch()\n"""'
+    with pytest.raises(FailedHookException):
+        render(tmp_path / "out", description=payload)
+    assert not marker.exists()
+
+
+def rendered_hook(name: str, answers: dict[str, str], tmp_path: Path, override: dict | None = None) -> Path:
+    """The hook as cookiecutter renders it, to run it again the way cruft does."""
+    context = generate_context(str(TEMPLATE / "cookiecutter.json"), extra_context=answers)
+    context["cookiecutter"] = prompt_for_config(context, no_input=True)
+    context["cookiecutter"].update(override or {})
+    env = StrictEnvironment(context=context)
+    script = tmp_path / name
+    script.write_text(env.from_string((TEMPLATE / "hooks" / name).read_text()).render(**context))
+    return script
+
+
+@pytest.mark.parametrize("cloud", ["aws", "azure"])
+def test_post_gen_hook_is_idempotent(cloud: str, tmp_path: Path) -> None:
+    project = render(tmp_path / "out", cloud_provider=cloud)
+    before = sorted(p.relative_to(project) for p in project.rglob("*"))
+    script = rendered_hook("post_gen_project.py", {"cloud_provider": cloud}, tmp_path)
+    for _ in range(2):
+        done = subprocess.run([sys.executable, str(script)], cwd=project, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert "make setup" in done.stdout
+    assert sorted(p.relative_to(project) for p in project.rglob("*")) == before
+
+
+def test_hooks_never_touch_the_network() -> None:
+    """Hooks import only the standard library modules they need; no sockets, no subprocesses."""
+    allowed = {"__future__", "json", "keyword", "re", "sys", "shutil", "pathlib"}
+    for hook in (TEMPLATE / "hooks").glob("*.py"):
+        tree = ast.parse(hook.read_text())
+        imported = {
+            alias.name.split(".")[0]
+            for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+        } | {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+        assert imported <= allowed, (hook.name, imported - allowed)
+
+
+def test_every_answer_has_a_plain_prompt() -> None:
+    questions = [k for k in DEFAULTS if not k.startswith("_")]
+    assert set(questions) <= set(DEFAULTS["__prompts__"]), set(questions) - set(DEFAULTS["__prompts__"])
+    assert json.dumps(DEFAULTS["__prompts__"]).count("{{") == 0
