@@ -21,14 +21,19 @@ import re
 import tarfile
 from pathlib import Path
 
-FORMAT = 1
+FORMAT = 2
 PACKAGE_PREFIX = "cdktf-cdktf-provider-"
 
 _PROVIDER_LINK = re.compile(
     r"registry\.terraform\.io/providers/([^/]+)/([^/]+)/([^/\s]+)/docs"
     r"(?:/(resources|data-sources)/([a-z0-9_]+))?"
 )
-_ANCHOR = re.compile(r"registry\.terraform\.io/providers/[^\s}]*#([a-z0-9_]+)")
+# The argument's own link; other links in a description (e.g. "[provider configuration](...#aws-...)")
+# must not be mistaken for it, hence the "Docs at Terraform Registry" lead and the end check.
+_ANCHOR = re.compile(
+    r"Docs at Terraform Registry: \{@link https://registry\.terraform\.io/providers/[^\s}#]*"
+    r"#([a-z0-9_]+)[\s}]"
+)
 
 # Types that Terraform itself provides (no provider package to read them from).
 BUILTIN = {

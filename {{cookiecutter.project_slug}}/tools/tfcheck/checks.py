@@ -1,0 +1,431 @@
+"""The checks: schema (arguments/blocks against provider schemas) and structural rules.
+
+A "module" is one directory of .tf files (Terraform's own unit): variables, locals and
+provider configurations are resolved per directory. Every finding is one line:
+    path:line: rule-id: message
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import hcl2
+from hcl2.utils import SerializationOptions
+
+from tfcheck.schema import Schemas
+
+STANDARD_TAGS = ("project", "environment", "owner", "cost-center", "managed-by")
+SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
+# Arguments and blocks that Terraform handles itself in every resource/data block.
+META_ATTRS = {"count", "for_each", "provider", "depends_on"}
+META_BLOCKS = {"lifecycle", "provisioner", "connection"}
+SKIP_DIRS = {".terraform", ".git", "node_modules", ".venv"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str
+    line: int
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.rule}: {self.message}"
+
+
+def unquote(value):
+    """python-hcl2 keeps the quotes of string literals and labels: drop them."""
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    return value
+
+
+def _body(block: dict) -> dict:
+    return {k: v for k, v in block.items() if not k.startswith("__")}
+
+
+def _is_block_list(value) -> bool:
+    return isinstance(value, list) and bool(value) and all(
+        isinstance(v, dict) and v.get("__is_block__") for v in value
+    )
+
+
+@dataclass
+class Block:
+    kind: str  # resource, data, variable, output, locals, provider, terraform, module
+    labels: tuple
+    body: dict
+    path: str
+    line: int
+
+
+class Module:
+    """All top-level blocks of the .tf files in one directory."""
+
+    def __init__(self, directory: Path, display: str):
+        self.directory = directory
+        self.blocks: list[Block] = []
+        self.findings: list[Finding] = []
+        for tf in sorted(directory.glob("*.tf")):
+            shown = f"{display}/{tf.name}" if display else tf.name
+            text = tf.read_text()
+            try:
+                data = hcl2.loads(text, serialization_options=SerializationOptions(with_comments=False))
+            except Exception as exc:  # any parse error is a finding, not a crash
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                self.findings.append(Finding(shown, 1, "parse-error", first))
+                continue
+            for kind, entries in data.items():
+                for entry in entries if isinstance(entries, list) else [entries]:
+                    for labels, body in _unlabel(kind, entry):
+                        line = _line_of(text, kind, labels)
+                        self.blocks.append(Block(kind, labels, body, shown, line))
+
+    def of(self, kind: str) -> list[Block]:
+        return [b for b in self.blocks if b.kind == kind]
+
+
+def _unlabel(kind: str, entry: dict):
+    """Yield (labels, body) for a top-level entry: resource "t" "n" {..} nests two labels deep."""
+    depth = {"resource": 2, "data": 2, "variable": 1, "output": 1, "provider": 1, "module": 1}.get(kind, 0)
+
+    def walk(node, labels):
+        if len(labels) == depth:
+            yield tuple(labels), _body(node)
+            return
+        for key, child in _body(node).items():
+            yield from walk(child, labels + [unquote(key)])
+
+    yield from walk(entry, [])
+
+
+def _line_of(text: str, kind: str, labels: tuple) -> int:
+    pattern = r"^\s*" + re.escape(kind) + "".join(r'\s+"?' + re.escape(str(lab)) + '"?' for lab in labels)
+    match = re.search(pattern + r"\s*\{", text, re.M)
+    return text.count("\n", 0, match.start()) + 1 if match else 1
+
+
+def discover(paths: list[str]) -> list[tuple[Path, str]]:
+    """Every directory holding .tf files under the given paths (a file means its directory)."""
+    dirs: dict[Path, str] = {}
+    for raw in paths:
+        p = Path(raw)
+        if p.is_file():
+            dirs[p.parent.resolve()] = str(p.parent)
+            continue
+        for tf in sorted(p.rglob("*.tf")):
+            if SKIP_DIRS.intersection(tf.relative_to(p).parts[:-1]):
+                continue
+            dirs[tf.parent.resolve()] = str(tf.parent)
+    return [(d, dirs[d]) for d in sorted(dirs)]
+
+
+# ---------------------------------------------------------------- schema check
+
+
+def check_schema(module: Module, schemas: Schemas) -> list[Finding]:
+    out = []
+    for block in module.of("resource") + module.of("data"):
+        type_name, name = block.labels
+        where = f"{'data.' if block.kind == 'data' else ''}{type_name}.{name}"
+        schema, provider = schemas.block(block.kind, type_name)
+        if schema is None:
+            if provider is None and type_name.split("_", 1)[0] not in schemas.by_provider:
+                msg = f"{where}: no schema for provider '{type_name.split('_', 1)[0]}' (install its cdktf-cdktf-provider package)"
+                out.append(Finding(block.path, block.line, "schema-unknown-provider", msg))
+            else:
+                msg = f"{where}: unknown {block.kind} type '{type_name}'"
+                out.append(Finding(block.path, block.line, "schema-unknown-type", msg))
+            continue
+        out += _check_body(block, where, block.body, schema, provider, schemas, top=True)
+    for block in module.of("provider"):
+        name = block.labels[0]
+        schema, provider = schemas.provider_block(name)
+        if schema is not None:
+            out += _check_body(block, f"provider.{name}", block.body, schema, provider, schemas,
+                               top=False, extra_attrs={"alias"})
+    return out
+
+
+def _check_body(block, where, body, schema, provider, schemas, top, extra_attrs=()):
+    out = []
+    attrs, blocks = schema["attrs"], schema["blocks"]
+    present = set()
+    for key, value in body.items():
+        key = unquote(key)
+        if key == "dynamic" and isinstance(value, list):
+            # dynamic "name" { for_each = ..., content { ... } }: check content as block `name`
+            for dyn in value:
+                for label, dyn_body in _body(dyn).items():
+                    label = unquote(label)
+                    present.add(label)
+                    contents = [_body(c) for c in dyn_body.get("content", [])]
+                    out += _check_nested(block, where, label, contents, blocks, provider, schemas)
+            continue
+        present.add(key)
+        if top and (key in META_ATTRS or key in META_BLOCKS):
+            continue
+        if _is_block_list(value):
+            out += _check_nested(block, where, key, [_body(v) for v in value], blocks, provider, schemas)
+        elif key in attrs or key in extra_attrs:
+            continue
+        elif key in blocks:
+            out.append(Finding(block.path, block.line, "schema-block-as-argument",
+                               f"{where}: '{key}' is a nested block, write `{key} {{ ... }}`"))
+        else:
+            out.append(Finding(block.path, block.line, "schema-unknown-argument",
+                               f"{where}: unknown argument '{key}'"))
+    for name, required in attrs.items():
+        if required and name not in present:
+            out.append(Finding(block.path, block.line, "schema-missing-required",
+                               f"{where}: missing required argument '{name}'"))
+    for name, (_, required) in blocks.items():
+        if required and name not in present:
+            out.append(Finding(block.path, block.line, "schema-missing-required",
+                               f"{where}: missing required block '{name}'"))
+    return out
+
+
+def _check_nested(block, where, key, bodies, blocks, provider, schemas):
+    if key not in blocks:
+        return [Finding(block.path, block.line, "schema-unknown-block", f"{where}: unknown block '{key}'")]
+    nested = schemas.nested(provider, blocks[key][0])
+    out = []
+    for body in bodies:
+        out += _check_body(block, f"{where}.{key}", body, nested, provider, schemas, top=False)
+    return out
+
+
+# ---------------------------------------------------------------- structural rules
+
+
+def _refs(module: Module, prefix: str) -> set[str]:
+    """Names referenced as prefix.NAME anywhere in the module's expressions."""
+    found = set()
+    pattern = re.compile(r"(?<![\w.])" + prefix + r"\.([A-Za-z0-9_-]+)")
+    for block in module.blocks:
+        found.update(pattern.findall(json.dumps(block.body)))
+    return found
+
+
+def _locals(module: Module) -> dict[str, tuple[Block, object]]:
+    out = {}
+    for block in module.of("locals"):
+        for name, value in block.body.items():
+            out[unquote(name)] = (block, value)
+    return out
+
+
+def _map_keys(value, local_values: dict, seen=()) -> set[str] | None:
+    """Keys of a tags expression: a literal map, local.X maps, merge(...) of those.
+
+    Returns None when the keys cannot be known statically (e.g. a variable), which the
+    tag rule reports, because an unprovable tag is as good as a missing one for cost reports.
+    """
+    if isinstance(value, dict):
+        return {unquote(k) for k in value if not k.startswith("__")}
+    if not isinstance(value, str):
+        return None
+    keys: set[str] = set()
+    names = re.findall(r"(?<![\w.])local\.([A-Za-z0-9_]+)", value)
+    for name in names:
+        if name in local_values and name not in seen:
+            sub = _map_keys(local_values[name][1], local_values, seen + (name,))
+            if sub is None:
+                return None
+            keys |= sub
+    if re.search(r"(?<![\w.])var\.", value) and not names:
+        return None
+    # literal keys inside an object expression, e.g. merge(local.tags, {Name = "x"})
+    for obj in re.findall(r"\{([^{}]*)\}", value[2:-1] if value.startswith("${") else value):
+        keys |= {unquote(k) for k in re.findall(r'("[^"]+"|[A-Za-z_][\w-]*)\s*=', obj)}
+    return keys if (keys or names) else None
+
+
+def check_rules(module: Module, schemas: Schemas) -> list[Finding]:
+    out = []
+    add = lambda b, rule, msg: out.append(Finding(b.path, b.line, rule, msg))  # noqa: E731
+
+    # variables: type + description, used
+    used_vars = _refs(module, "var")
+    for b in module.of("variable"):
+        name = b.labels[0]
+        if "type" not in b.body:
+            add(b, "variable-type", f"variable '{name}' has no type")
+        if not unquote(b.body.get("description", "")):
+            add(b, "variable-description", f"variable '{name}' has no description")
+        if name not in used_vars:
+            add(b, "unused-variable", f"variable '{name}' is declared but not used")
+
+    # locals: used
+    local_values = _locals(module)
+    used_locals = _refs(module, "local")
+    for name, (b, _) in local_values.items():
+        if name not in used_locals:
+            add(b, "unused-local", f"local '{name}' is defined but not used")
+
+    # outputs documented
+    for b in module.of("output"):
+        if not unquote(b.body.get("description", "")):
+            add(b, "output-description", f"output '{b.labels[0]}' has no description")
+
+    # snake_case names
+    for b in module.blocks:
+        names = []
+        if b.kind in ("resource", "data"):
+            names = [b.labels[1]]
+        elif b.kind in ("variable", "output", "module"):
+            names = [b.labels[0]]
+        elif b.kind == "locals":
+            names = [unquote(k) for k in b.body]
+        elif b.kind == "provider" and "alias" in b.body:
+            names = [unquote(b.body["alias"])]
+        for n in names:
+            if not SNAKE.match(str(n)):
+                add(b, "snake-case", f"{b.kind} name '{n}' is not snake_case")
+
+    out += _check_terraform_block(module, schemas)
+    out += _check_tags(module, schemas, local_values)
+    return out
+
+
+def _check_terraform_block(module: Module, schemas: Schemas) -> list[Finding]:
+    out = []
+    tf_blocks = module.of("terraform")
+    anchor = tf_blocks[0] if tf_blocks else (module.blocks[0] if module.blocks else None)
+    if anchor is None:
+        return out
+    if not any(unquote(b.body.get("required_version", "")) for b in tf_blocks):
+        out.append(Finding(anchor.path, anchor.line, "required-version",
+                           "terraform block sets no required_version"))
+    declared = {}
+    for b in tf_blocks:
+        for rp in b.body.get("required_providers", []):
+            for name, spec in _body(rp).items():
+                declared[unquote(name)] = spec if isinstance(spec, dict) else {}
+    used = set()
+    for b in module.of("resource") + module.of("data"):
+        prefix = b.labels[0].split("_", 1)[0]
+        if prefix != "terraform":
+            used.add(prefix)
+    used |= {b.labels[0] for b in module.of("provider")}
+    for name in sorted(used):
+        spec = declared.get(name)
+        if spec is None:
+            out.append(Finding(anchor.path, anchor.line, "provider-constraint",
+                               f"provider '{name}' is not in required_providers"))
+            continue
+        want = schemas.provider(name)
+        source = unquote(spec.get("source", ""))
+        version = unquote(spec.get("version", ""))
+        if not version:
+            out.append(Finding(anchor.path, anchor.line, "provider-constraint",
+                               f"provider '{name}' has no version constraint"))
+            continue
+        if want is None:
+            continue  # schema check already reports the missing provider package
+        if source.lower().removeprefix("registry.terraform.io/") != want["source"]:
+            out.append(Finding(anchor.path, anchor.line, "provider-constraint",
+                               f"provider '{name}' source '{source}' is not '{want['source']}'"))
+        try:
+            ok = constraint_allows(version, want["version"])
+        except ValueError as exc:
+            out.append(Finding(anchor.path, anchor.line, "provider-constraint", f"provider '{name}': {exc}"))
+            continue
+        if not ok:
+            out.append(Finding(anchor.path, anchor.line, "provider-constraint",
+                               f"provider '{name}' constraint '{version}' excludes the checked "
+                               f"schema version {want['version']}"))
+    return out
+
+
+def _check_tags(module: Module, schemas: Schemas, local_values: dict) -> list[Finding]:
+    out = []
+    # default_tags per provider configuration ("aws" or "aws.alias")
+    defaults: dict[str, set] = {}
+    for b in module.of("provider"):
+        ref = b.labels[0] + (f".{unquote(b.body['alias'])}" if "alias" in b.body else "")
+        keys: set[str] = set()
+        for dt in b.body.get("default_tags", []):
+            keys |= _map_keys(dt.get("tags"), local_values) or set()
+        defaults[ref] = keys
+    for b in module.of("resource"):
+        type_name, name = b.labels
+        schema, _ = schemas.block("resource", type_name)
+        if not schema or "tags" not in schema["attrs"]:
+            continue  # not taggable
+        prov = b.body.get("provider")
+        ref = prov[2:-1] if isinstance(prov, str) and prov.startswith("${") else type_name.split("_", 1)[0]
+        have = set(defaults.get(ref, set()))
+        if "tags" in b.body:
+            own = _map_keys(b.body["tags"], local_values)
+            if own is None:
+                out.append(Finding(b.path, b.line, "standard-tags",
+                                   f"{type_name}.{name}: tags cannot be checked statically "
+                                   "(use a literal map, locals or provider default_tags)"))
+                continue
+            have |= own
+        missing = [t for t in STANDARD_TAGS if t not in have]
+        if missing:
+            out.append(Finding(b.path, b.line, "standard-tags",
+                               f"{type_name}.{name}: missing tags {', '.join(missing)}"))
+    return out
+
+
+# ---------------------------------------------------------------- version constraints
+
+
+def _version(text: str) -> tuple[int, ...]:
+    text = text.strip().lstrip("v")
+    if not re.fullmatch(r"\d+(\.\d+){0,2}", text):
+        raise ValueError(f"unsupported version '{text}'")
+    return tuple(int(p) for p in text.split("."))
+
+
+def constraint_allows(constraint: str, version: str) -> bool:
+    """Terraform version-constraint semantics for =, !=, >, >=, <, <=, ~>."""
+    have = _version(version)
+    have3 = have + (0,) * (3 - len(have))
+    for part in constraint.split(","):
+        m = re.fullmatch(r"\s*(~>|>=|<=|!=|=|>|<)?\s*(\S+)\s*", part)
+        if not m:
+            raise ValueError(f"cannot parse constraint '{part.strip()}'")
+        op, raw = m.group(1) or "=", m.group(2)
+        want = _version(raw)
+        want3 = want + (0,) * (3 - len(want))
+        if op == "~>":
+            # ~> 6.25 allows >= 6.25.0, < 7.0; ~> 6.25.1 allows >= 6.25.1, < 6.26
+            upper = list(want[:-1]) if len(want) > 1 else [want[0]]
+            upper[-1] += 1
+            upper3 = tuple(upper) + (0,) * (3 - len(upper))
+            if not (want3 <= have3 < upper3):
+                return False
+        elif not {"=": have3 == want3, "!=": have3 != want3, ">": have3 > want3, ">=": have3 >= want3,
+                  "<": have3 < want3, "<=": have3 <= want3}[op]:
+            return False
+    return True
+
+
+# ---------------------------------------------------------------- entry
+
+
+def check_paths(paths: list[str], schemas: Schemas | None = None, schema_check: bool = True,
+                rules: bool = True) -> tuple[list[Finding], dict]:
+    """Run the checks on every module under paths. Returns (findings, stats)."""
+    schemas = schemas or Schemas()
+    findings: list[Finding] = []
+    stats = {"modules": 0, "resources": 0, "data": 0}
+    for directory, display in discover(paths):
+        module = Module(directory, display)
+        stats["modules"] += 1
+        stats["resources"] += len(module.of("resource"))
+        stats["data"] += len(module.of("data"))
+        findings += module.findings
+        if schema_check:
+            findings += check_schema(module, schemas)
+        if rules:
+            findings += check_rules(module, schemas)
+    return findings, stats

@@ -1,0 +1,41 @@
+"""Command line: one line per finding, exit 1 if there is any."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tfcheck.checks import check_paths
+from tfcheck.schema import Schemas
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="tfcheck",
+        description="Offline Terraform checks: provider schemas (from the installed "
+        "cdktf-cdktf-provider-* packages) and structural rules (tflint's terraform ruleset).",
+    )
+    parser.add_argument("paths", nargs="+", help="directories (searched recursively) or .tf files")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--schema-only", action="store_true", help="only the provider schema check")
+    only.add_argument("--rules-only", action="store_true", help="only the structural rules")
+    args = parser.parse_args(argv)
+
+    schemas = Schemas()
+    if not schemas.by_provider:
+        print("tfcheck: no cdktf-cdktf-provider-* package installed: no schema to check against",
+              file=sys.stderr)
+        return 2
+    findings, stats = check_paths(args.paths, schemas, schema_check=not args.rules_only,
+                                  rules=not args.schema_only)
+    for finding in findings:
+        print(finding)
+    providers = ", ".join(f"{p['provider']['source']} {p['provider']['version']}"
+                          for p in schemas.by_provider.values())
+    print(f"tfcheck: {stats['modules']} module(s), {stats['resources']} resource and "
+          f"{stats['data']} data block(s) checked against {providers}: "
+          f"{len(findings)} finding(s)", file=sys.stderr)
+    if stats["modules"] == 0:
+        print("tfcheck: no .tf file found", file=sys.stderr)
+        return 2
+    return 1 if findings else 0
