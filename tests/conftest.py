@@ -20,6 +20,9 @@ from typing import Any
 import pytest
 from cookiecutter.main import cookiecutter
 
+# Session-wide servers live in plugins so that any test folder can use them.
+pytest_plugins = ["helpers_mlflow"]
+
 TEMPLATE = Path(__file__).resolve().parents[1]
 CACHE = TEMPLATE / ".cache"
 DEFAULTS: dict[str, Any] = json.loads((TEMPLATE / "cookiecutter.json").read_text())

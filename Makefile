@@ -1,0 +1,42 @@
+# The template's two contract commands: `make demo` and `make test`. Both install what they
+# need on a fresh machine that has python3, git and make; after that, everything runs offline.
+.DEFAULT_GOAL := help
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+UV_VERSION := 0.13.8
+TOOLS := $(CURDIR)/.tools
+UV := $(TOOLS)/bin/uv
+export PATH := $(TOOLS)/bin:$(PATH)
+export UV_PYTHON_DOWNLOADS := never
+DEMO_DIR ?= $(or $(TMPDIR),/tmp)/mlops-gitops-demo
+PYTEST_ARGS ?=
+
+.PHONY: help demo test bench lint clean
+
+help: ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
+
+$(UV):
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+
+.venv/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --locked -q
+	@touch $@
+
+demo: .venv/.synced ## Generate a project with default answers and run its whole loop locally
+	$(UV) run --no-sync python scripts/demo.py "$(DEMO_DIR)"
+
+test: .venv/.synced ## Run the template's test suite
+	$(UV) run --no-sync pytest $(PYTEST_ARGS)
+
+bench: .venv/.synced ## Print the benchmark figures (not a test)
+	$(UV) run --no-sync python scripts/bench.py
+
+lint: .venv/.synced ## Lint the template's own code
+	$(UV) run --no-sync ruff check hooks tests scripts
+	$(UV) run --no-sync ruff format --check hooks tests scripts
+
+clean: ## Remove installed tools, caches and the demo project
+	rm -rf $(TOOLS) .venv .cache "$(DEMO_DIR)"
