@@ -7,6 +7,7 @@ so that a dozen renders cost one install; tests/test_demo.py does the full fresh
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -87,15 +88,19 @@ def project_env(version: str, tmp: Path) -> Path:
     requirements = project_requirements(tmp)
     key = hashlib.sha256("\n".join([version, *requirements]).encode()).hexdigest()[:12]
     env = CACHE / f"project-env-{version}-{key}"
-    if not (env / ".complete").exists():
-        shutil.rmtree(env, ignore_errors=True)
-        subprocess.run([uv(), "venv", "-q", "--python", python_for(version), str(env)], check=True)
-        subprocess.run(
-            [uv(), "pip", "install", "-q", "--compile-bytecode", "--python", str(env / "bin/python"),
-             *requirements],
-            check=True,
-        )
-        (env / ".complete").touch()
+    CACHE.mkdir(exist_ok=True)
+    # Parallel test runs (xdist workers, several checkouts) must not build the same env at once.
+    with open(CACHE / f"{env.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (env / ".complete").exists():
+            shutil.rmtree(env, ignore_errors=True)
+            subprocess.run([uv(), "venv", "-q", "--python", python_for(version), str(env)], check=True)
+            subprocess.run(
+                [uv(), "pip", "install", "-q", "--compile-bytecode", "--python", str(env / "bin/python"),
+                 *requirements],
+                check=True,
+            )
+            (env / ".complete").touch()
     return env
 
 
