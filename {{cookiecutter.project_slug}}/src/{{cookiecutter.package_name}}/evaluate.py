@@ -80,7 +80,7 @@ def write_plots(
 
     top = ranked.head(15)[::-1]
     figure, axis = plt.subplots(figsize=(6, 5))
-    axis.barh(top.index, top.values)
+    axis.barh(list(top.index), top.to_numpy(dtype=float))
     axis.set(title="Feature importance (top 15)", xlabel="importance")
     figure.tight_layout()
     figure.savefig(folder / "feature_importance.png", dpi=100)

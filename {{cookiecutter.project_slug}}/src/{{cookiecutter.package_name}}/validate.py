@@ -67,7 +67,7 @@ def _check_column(name: str, raw: pd.Series, spec: dict[str, Any], max_nulls: fl
         sample = raw[not_numeric].iloc[0]
         problems.append(
             f"column '{name}': {int(not_numeric.sum())} non-numeric values (first: {sample!r} "
-            f"in row {int(not_numeric.idxmax()) + 1})"
+            f"in row {int(np.argmax(not_numeric.to_numpy())) + 1})"
         )
     finite = values.dropna()
     infinite = np.isinf(finite)

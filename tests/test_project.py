@@ -1,0 +1,57 @@
+"""Every render's own commands pass: `make lint`, `make test`, `make pipeline`, `make report`.
+
+They run through the project's Makefile in the shared environment (one per Python version);
+test_demo.py covers the full fresh setup a user does.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from conftest import git_init, make, project_command_env, render
+from test_render import RENDERS
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("name", sorted(RENDERS))
+def test_project_lints_tests_and_reproduces(name: str, tmp_path: Path, shared_env) -> None:
+    answers = RENDERS[name]
+    project = render(tmp_path, **answers)
+    git_init(project)
+    env = project_command_env(shared_env(answers.get("python_version", "3.11")))
+    make(project, "lint", env=env)
+    make(project, "test", env=env)
+    make(project, "pipeline", "report", env=env)
+    metrics = json.loads((project / "metrics.json").read_text())
+    assert metrics["roc_auc"] > 0.95
+    assert (project / "dvc.lock").is_file()
+    report = (project / "reports/report.md").read_text()
+    assert "![ROC curve](plots/roc_curve.png)" in report
+    # A second run has nothing to do: every stage is cached.
+    again = make(project, "pipeline", env=env)
+    assert "didn't change, skipping" in again.stdout
+    assert "Running stage" not in again.stdout
+
+
+def test_bad_data_stops_the_pipeline_and_registers_nothing(tmp_path: Path, shared_env) -> None:
+    project = render(tmp_path)
+    git_init(project)
+    raw = project / "data/raw/breast_cancer.csv"
+    lines = raw.read_text().splitlines()
+    lines[5] = lines[5].replace(lines[5].split(",")[0], "not-a-number", 1)
+    raw.write_text("\n".join(lines) + "\n")
+    done = make(project, "pipeline", env=project_command_env(shared_env()), check=False)
+    assert done.returncode != 0
+    assert "validate: data failed validation (1 problems)" in done.stderr
+    assert "column 'mean_radius': 1 non-numeric values (first: 'not-a-number' in row 5)" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (project / "models/model.joblib").exists()
+    with sqlite3.connect(project / "mlflow.db") if (project / "mlflow.db").exists() else sqlite3.connect(":memory:") as db:
+        tables = {row[0] for row in db.execute("select name from sqlite_master")}
+        versions = db.execute("select count(*) from model_versions").fetchone()[0] if "model_versions" in tables else 0
+    assert versions == 0
