@@ -1,0 +1,52 @@
+# Read by serving/ and terraform/github (terraform_remote_state): the GitHub repository
+# variables come from here, so no value is typed twice.
+
+output "dvc_bucket" {
+  description = "DVC data bucket (repository variable DVC_BUCKET; remote s3://<bucket>/dvc)."
+  value       = aws_s3_bucket.primary["data"].id
+}
+
+output "artifact_bucket" {
+  description = "Model/artifact bucket (repository variable ARTIFACT_BUCKET); MLflow artifacts under mlflow/."
+  value       = aws_s3_bucket.primary["artifacts"].id
+}
+
+output "pr_role_arn" {
+  description = "Role for pull_request jobs (repository variable AWS_PR_ROLE_ARN)."
+  value       = aws_iam_role.ci["pr"].arn
+}
+
+output "deploy_role_arn" {
+  description = "Role for production-environment jobs (repository variable AWS_DEPLOY_ROLE_ARN)."
+  value       = aws_iam_role.ci["deploy"].arn
+}
+
+output "mlflow_tracking_uri" {
+  description = "MLFLOW_TRACKING_URI: the SageMaker MLflow tracking server ARN (needs the sagemaker-mlflow plugin)."
+  value       = local.answers.mlflow_tracking_server_arn
+}
+
+output "region" {
+  description = "Main AWS region (repository variable AWS_REGION)."
+  value       = local.answers.region
+}
+
+output "serving_role_arn" {
+  description = "SageMaker execution role of the endpoints."
+  value       = aws_iam_role.serving.arn
+}
+
+output "serving_repository_url" {
+  description = "ECR repository of the serving image."
+  value       = aws_ecr_repository.serving.repository_url
+}
+
+output "alerts_topic_arn" {
+  description = "SNS topic receiving alarms and budget alerts."
+  value       = aws_sns_topic.alerts.arn
+}
+
+output "kms_key_arn" {
+  description = "KMS key encrypting the project's data, artifacts and alerts."
+  value       = local.kms_key_arn
+}
