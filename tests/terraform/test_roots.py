@@ -69,7 +69,7 @@ def test_checkov(name, aws_project, tmp_path):
     failed = [f"{c['check_id']} {c['resource']} {c['file_path']}" for r in runs
               for c in r["results"]["failed_checks"]]
     assert result.returncode == 0 and not failed, "\n".join(failed) + result.stderr[-2000:]
-    assert summary["passed"] > 0
+    assert summary["passed"] + summary["skipped"] > 0  # the github root has few applicable checks
     for r in runs:
         for c in r["results"].get("skipped_checks", []):
             assert (c.get("check_result", {}).get("suppress_comment") or "").strip(), c["check_id"]

@@ -174,7 +174,7 @@ def _check_body(block, where, body, schema, provider, schemas, top, extra_attrs=
             continue
         elif key in blocks:
             out.append(Finding(block.path, block.line, "schema-block-as-argument",
-                               f"{where}: '{key}' is a nested block, write `{key} {{ ... }}`"))
+                               f"{where}: '{key}' is a nested block, not an argument (no '=')"))
         else:
             out.append(Finding(block.path, block.line, "schema-unknown-argument",
                                f"{where}: unknown argument '{key}'"))

@@ -1,0 +1,151 @@
+"""The checker's own tests: a clean module passes, and each deliberately wrong one fails
+with the expected rule (so the checks of the real roots are able to fail)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from conftest import PROJECT_TEMPLATE
+
+from tfcheck.checks import check_paths, constraint_allows
+
+GOOD = '''
+terraform {
+  required_version = ">= 1.10.0"
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 6.25"
+    }
+  }
+}
+
+variable "name" {
+  type        = string
+  description = "Bucket name."
+}
+
+locals {
+  tags = {
+    project       = "p"
+    environment   = "dev"
+    owner         = "me"
+    "cost-center" = "cc"
+    "managed-by"  = "terraform"
+  }
+}
+
+provider "aws" {
+  region = "eu-west-1"
+  default_tags {
+    tags = local.tags
+  }
+}
+
+resource "aws_s3_bucket" "data" {
+  bucket = var.name
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "data" {
+  bucket = aws_s3_bucket.data.id
+  rule {
+    id     = "old"
+    status = "Enabled"
+    dynamic "noncurrent_version_expiration" {
+      for_each = [30]
+      content {
+        noncurrent_days = noncurrent_version_expiration.value
+      }
+    }
+  }
+}
+
+output "bucket" {
+  description = "The bucket."
+  value       = aws_s3_bucket.data.id
+}
+'''
+
+# (case, text replacement applied to GOOD, rule expected in the findings)
+BAD = [
+    ("unknown argument", ('bucket = var.name', 'bucket = var.name\n  buckett = "x"'), "schema-unknown-argument"),
+    ("unknown block", ('bucket = var.name', 'bucket = var.name\n  versioning_config {\n    enabled = true\n  }'), "schema-unknown-block"),
+    ("unknown nested argument", ('status = "Enabled"', 'status = "Enabled"\n    days = 3'), "schema-unknown-argument"),
+    ("unknown block in dynamic content", ("noncurrent_days = noncurrent_version_expiration.value", "noncurrent_days = 1\n        expiration_days = 2"), "schema-unknown-argument"),
+    ("missing required argument", ('bucket = aws_s3_bucket.data.id\n  rule', 'rule'), "schema-missing-required"),
+    ("missing required nested argument", ('    status = "Enabled"\n', ''), "schema-missing-required"),
+    ("unknown resource type", ('resource "aws_s3_bucket" "data"', 'resource "aws_s3_buckets" "data"'), "schema-unknown-type"),
+    ("provider without schema", ('output "bucket"', 'resource "nosuch_thing" "x" {}\n\noutput "bucket"'), "schema-unknown-provider"),
+    ("untyped variable", ('  type        = string\n', ''), "variable-type"),
+    ("undocumented variable", ('  description = "Bucket name."\n', ''), "variable-description"),
+    ("unused variable", ('output "bucket"', 'variable "spare" {\n  type        = string\n  description = "x"\n}\n\noutput "bucket"'), "unused-variable"),
+    ("unused local", ('locals {', 'locals {\n  spare = 1'), "unused-local"),
+    ("no required_version", ('required_version = ">= 1.10.0"', ''), "required-version"),
+    ("provider constraint excludes schema", ('version = "~> 6.25"', 'version = "~> 5.0"'), "provider-constraint"),
+    ("provider without constraint", ('      version = "~> 6.25"\n', ''), "provider-constraint"),
+    ("provider wrong source", ('source  = "hashicorp/aws"', 'source  = "someone/aws"'), "provider-constraint"),
+    ("non-snake resource name", ('resource "aws_s3_bucket" "data"', 'resource "aws_s3_bucket" "DataBucket"'), "snake-case"),
+    ("non-snake variable name", ('variable "name"', 'variable "bucketName"'), "snake-case"),
+    ("undocumented output", ('  description = "The bucket."\n', ''), "output-description"),
+    ("missing tags", ('    "cost-center" = "cc"\n', ''), "standard-tags"),
+    ("no default tags", ('  default_tags {\n    tags = local.tags\n  }\n', ''), "standard-tags"),
+    ("argument written as block", ('bucket = var.name', 'bucket = var.name\n  tags {\n    a = 1\n  }'), "schema-unknown-block"),
+    ("block written as argument", ('bucket = var.name', 'bucket = var.name\n  versioning = {}'), "schema-block-as-argument"),
+    ("parse error", ('output "bucket" {', 'output "bucket" {{'), "parse-error"),
+]
+
+
+def run(tmp_path, text):
+    (tmp_path / "main.tf").write_text(text)
+    findings, _ = check_paths([str(tmp_path)])
+    return findings
+
+
+def test_good_module_passes(tmp_path):
+    assert run(tmp_path, GOOD) == []
+
+
+@pytest.mark.parametrize("case,change,rule", BAD, ids=[b[0] for b in BAD])
+def test_wrong_hcl_fails(tmp_path, case, change, rule):
+    old, new = change
+    assert old in GOOD, f"test case {case!r} does not apply"
+    findings = run(tmp_path, GOOD.replace(old, new, 1))
+    assert rule in {f.rule for f in findings}, [str(f) for f in findings]
+
+
+def test_finding_is_one_line_with_location(tmp_path):
+    findings = run(tmp_path, GOOD.replace('bucket = var.name', 'bucket = var.name\n  buckett = "x"'))
+    line = str(findings[0])
+    assert "\n" not in line
+    assert line.startswith(f"{tmp_path}/main.tf:") and ": schema-unknown-argument: " in line
+    assert "aws_s3_bucket.data" in line and "'buckett'" in line
+
+
+def test_cli_exit_codes(tmp_path):
+    """Non-zero with findings, zero without: what `make lint` and pre-commit rely on."""
+    (tmp_path / "main.tf").write_text(GOOD)
+    cmd = [sys.executable, str(PROJECT_TEMPLATE / "tools" / "tfcheck"), str(tmp_path)]
+    assert subprocess.run(cmd, capture_output=True).returncode == 0
+    (tmp_path / "main.tf").write_text(GOOD.replace('version = "~> 6.25"', 'version = "~> 5.0"'))
+    bad = subprocess.run(cmd, capture_output=True, text=True)
+    assert bad.returncode == 1 and "provider-constraint" in bad.stdout
+
+
+@pytest.mark.parametrize("constraint,ok", [
+    ("~> 6.25", True), ("~> 6.0", True), ("~> 6.25.0", True), ("~> 6.26", False), ("~> 5.0", False),
+    (">= 6.0, < 7.0", True), ("6.25.0", True), ("= 6.24.0", False), ("!= 6.25.0", False), ("> 6.25", False),
+])
+def test_constraint_semantics(constraint, ok):
+    assert constraint_allows(constraint, "6.25.0") is ok
+
+
+def test_schema_comes_from_the_pinned_packages(schemas):
+    aws = schemas.provider("aws")
+    github = schemas.provider("github")
+    assert aws == {"name": "aws", "source": "hashicorp/aws", "version": "6.25.0"}
+    assert github["source"] == "integrations/github"
+    block, _ = schemas.block("resource", "aws_sagemaker_mlflow_tracking_server")
+    assert {k for k, req in block["attrs"].items() if req} == {"artifact_store_uri", "role_arn", "tracking_server_name"}
+    assert len(schemas.by_provider["aws"]["resource"]) > 1500
