@@ -101,7 +101,7 @@ data "aws_iam_policy_document" "ci_common" {
   statement {
     sid       = "ReadTerraformState"
     actions   = ["s3:GetObject"]
-    resources = ["${local.state_prefix_arn}/*"]
+    resources = ["${local.state_prefix_arn}/*", "arn:aws:s3:::${local.answers.tf_state_bucket}/env:/*/${local.answers.project}/*"]
   }
   statement {
     sid       = "ListTerraformState"
