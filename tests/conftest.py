@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,21 @@ QUIET_ENV = {
     "NO_COLOR": "1",
 }
 os.environ.update(QUIET_ENV)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_STARTED] = time.time()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Record how long a complete, green run took: `make bench` prints it."""
+    if exitstatus == 0 and not session.config.option.keyword and session.config.args in ([], ["tests"]):
+        CACHE.mkdir(exist_ok=True)
+        took = time.time() - session.config.stash[_STARTED]
+        (CACHE / "last-suite-seconds").write_text(f"{took:.0f} {time.strftime('%Y-%m-%dT%H:%M')}\n")
+
+
+_STARTED = pytest.StashKey[float]()
 
 
 def uv() -> str:

@@ -1,0 +1,58 @@
+"""README command 1, as a user runs it: a fresh project, a real `make setup`, the whole loop.
+
+This is the render that installs its own environment from scratch (uv sync into the project's
+.venv); the render matrix shares one environment to stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import QUIET_ENV, TEMPLATE
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    dest = tmp_path_factory.mktemp("demo") / "out"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("UV_PROJECT_ENVIRONMENT", "UV_NO_SYNC"))}
+    done = subprocess.run(
+        ["make", "--no-print-directory", "-C", str(TEMPLATE), "demo", f"DEMO_DIR={dest}"],
+        capture_output=True, text=True, env={**env, **QUIET_ENV},
+    )
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-5000:]
+    return dest / "diagnosis-classifier", done.stdout
+
+
+def test_demo_prints_where_everything_is(demo: tuple[Path, str]) -> None:
+    project, output = demo
+    for label, relative in (("report", "reports/report.md"), ("metrics", "metrics.json"), ("registry", "mlflow.db")):
+        line = next(line for line in output.splitlines() if line.strip().startswith(label))
+        assert str(project / relative) in line
+        assert (project / relative).is_file()
+    assert "make ui" in output
+
+
+def test_demo_installed_its_own_environment_and_registered_a_challenger(demo: tuple[Path, str]) -> None:
+    project, _ = demo
+    assert (project / ".venv/bin/dvc").is_file()
+    assert (project / "uv.lock").is_file()
+    tracked = subprocess.run(["git", "ls-files"], cwd=project, capture_output=True, text=True, check=True).stdout
+    assert "uv.lock" in tracked.split()
+    with sqlite3.connect(project / "mlflow.db") as db:
+        aliases = db.execute("select alias, version from registered_model_aliases").fetchall()
+    assert ("challenger", 1) in aliases
+
+
+def test_demo_project_passes_its_own_tests_in_its_own_environment(demo: tuple[Path, str]) -> None:
+    project, _ = demo
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_NO_SYNC")}
+    done = subprocess.run(["make", "test"], cwd=project, capture_output=True, text=True, env={**env, **QUIET_ENV})
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert " passed" in done.stdout
