@@ -17,7 +17,9 @@ ANSWERS: dict = json.loads({{ cookiecutter | tojson | tojson }})  # noqa: F821
 # For each option, the paths that belong to each of its values; the others' paths are removed.
 OPTION_PATHS: dict[str, dict[str, list[str]]] = {
     "cloud_provider": {
-        "aws": ["terraform/aws"],
+        # The repository-settings root reads the AWS project stack's state; GCP and Azure get
+        # theirs with their own stacks.
+        "aws": ["terraform/aws", "terraform/github"],
         "gcp": ["terraform/gcp"],
         "azure": ["terraform/azure"],
     },

@@ -50,9 +50,9 @@ tests/conftest.py tests/test_evaluate.py tests/test_featurize.py tests/test_pipe
 tests/test_prepare.py tests/test_report.py tests/test_settings.py tests/test_train.py tests/test_validate.py
 """.split()
 # Folders that exist for one cloud only.
-CLOUD_FOLDERS = {"aws": "terraform/aws", "gcp": "terraform/gcp", "azure": "terraform/azure"}
+CLOUD_FOLDERS = {"aws": ("terraform/aws", "terraform/github"), "gcp": ("terraform/gcp",), "azure": ("terraform/azure",)}
 # Folders whose content is the same for every answer: expected = what the template holds there.
-SHARED_FOLDERS = ("tools", "terraform/github", ".tflint.hcl", ".github/workflows", ".github/actions",
+SHARED_FOLDERS = ("tools", ".tflint.hcl", ".github/workflows", ".github/actions",
                   ".github/dependabot.yml", "deploy", "docs")
 PROJECT_TEMPLATE = TEMPLATE / "{{cookiecutter.project_slug}}"
 JINJA_LEFT = re.compile(r"\{\{\s*cookiecutter|\{%-?\s|cookiecutter\.")
@@ -87,12 +87,13 @@ def test_exact_files_for_the_answers(name: str, renders: dict[str, Path]) -> Non
     project = renders[name]
     package = project.joinpath("pyproject.toml").read_text().split('module-name = "')[1].split('"')[0]
     cloud = RENDERS[name].get("cloud_provider", "aws")
-    expected = {f.format(package=package) for f in BASE_FILES} | template_files(CLOUD_FOLDERS[cloud])
-    for folder in SHARED_FOLDERS:
+    expected = {f.format(package=package) for f in BASE_FILES}
+    for folder in (*CLOUD_FOLDERS[cloud], *SHARED_FOLDERS):
         expected |= template_files(folder)
     assert files_of(project) == expected
-    for other, folder in CLOUD_FOLDERS.items():
-        assert (project / folder).exists() == (other == cloud)
+    for other, folders in CLOUD_FOLDERS.items():
+        for folder in folders:
+            assert (project / folder).exists() == (other == cloud), folder
 
 
 @pytest.mark.parametrize("name", sorted(RENDERS))

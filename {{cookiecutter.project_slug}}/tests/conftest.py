@@ -10,6 +10,9 @@ import pytest
 
 from {{ cookiecutter.package_name }} import settings
 
+# Fixtures of a throw-away registry for the promotion and lineage tests.
+pytest_plugins = ["registry_helpers"]
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -27,6 +30,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> settings.Setting
     monkeypatch.delenv("PROJECT_ROOT", raising=False)
     # Tests never write to a real server or to the project's own store.
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("MLFLOW_ARTIFACT_LOCATION", raising=False)
     for name in ("PR_NUMBER", "GITHUB_RUN_ID", "GITHUB_REPOSITORY", "GITHUB_HEAD_REF", "GITHUB_REF_NAME"):
         monkeypatch.delenv(name, raising=False)
     return settings.load(tmp_path)

@@ -14,10 +14,12 @@ def test_tracking_defaults_to_sqlite_in_the_project_and_env_overrides(
     project: settings.Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert project.tracking_uri == f"sqlite:///{project.root / 'mlflow.db'}"
-    assert project.local_artifact_root == (project.root / "mlartifacts").as_uri()
+    assert project.artifact_location == (project.root / "mlartifacts").as_uri()
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
     assert project.tracking_uri == "http://127.0.0.1:5000"
-    assert project.local_artifact_root is None
+    assert project.artifact_location is None
+    monkeypatch.setenv("MLFLOW_ARTIFACT_LOCATION", "s3://bucket/mlflow")
+    assert project.artifact_location == "s3://bucket/mlflow"
 
 
 def test_root_is_found_from_a_subfolder(project: settings.Settings) -> None:

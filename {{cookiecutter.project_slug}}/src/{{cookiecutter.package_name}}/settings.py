@@ -60,8 +60,14 @@ class Settings:
         return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{self.root / 'mlflow.db'}"
 
     @property
-    def local_artifact_root(self) -> str | None:
-        """Artifacts sit next to the SQLite store when tracking is local; a server decides its own."""
+    def artifact_location(self) -> str | None:
+        """Where a new experiment keeps its artifacts.
+
+        $MLFLOW_ARTIFACT_LOCATION when set (CI: the project's artifact bucket, the only place its
+        roles may write); next to the SQLite store when tracking is local; else the server decides.
+        """
+        if os.environ.get("MLFLOW_ARTIFACT_LOCATION"):
+            return os.environ["MLFLOW_ARTIFACT_LOCATION"]
         if os.environ.get("MLFLOW_TRACKING_URI"):
             return None
         return (self.root / "mlartifacts").as_uri()

@@ -26,7 +26,7 @@ def connect(cfg: Settings) -> Any:
     mlflow.set_tracking_uri(cfg.tracking_uri)
     client = mlflow.MlflowClient()
     if client.get_experiment_by_name(cfg.experiment) is None:
-        client.create_experiment(cfg.experiment, artifact_location=cfg.local_artifact_root)
+        client.create_experiment(cfg.experiment, artifact_location=cfg.artifact_location)
     mlflow.set_experiment(cfg.experiment)
     return client
 

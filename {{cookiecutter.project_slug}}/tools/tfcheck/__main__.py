@@ -7,7 +7,7 @@ if not __package__:
     # Run as `python tools/tfcheck`: make the package importable by its name.
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from tfcheck.cli import main  # noqa: E402
+from tfcheck.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

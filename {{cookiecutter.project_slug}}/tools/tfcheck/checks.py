@@ -48,8 +48,10 @@ def _body(block: dict) -> dict:
 
 
 def _is_block_list(value) -> bool:
-    return isinstance(value, list) and bool(value) and all(
-        isinstance(v, dict) and v.get("__is_block__") for v in value
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(v, dict) and v.get("__is_block__") for v in value)
     )
 
 
@@ -97,7 +99,7 @@ def _unlabel(kind: str, entry: dict):
             yield tuple(labels), _body(node)
             return
         for key, child in _body(node).items():
-            yield from walk(child, labels + [unquote(key)])
+            yield from walk(child, [*labels, unquote(key)])
 
     yield from walk(entry, [])
 
@@ -134,7 +136,8 @@ def check_schema(module: Module, schemas: Schemas) -> list[Finding]:
         schema, provider = schemas.block(block.kind, type_name)
         if schema is None:
             if provider is None and type_name.split("_", 1)[0] not in schemas.by_provider:
-                msg = f"{where}: no schema for provider '{type_name.split('_', 1)[0]}' (install its cdktf-cdktf-provider package)"
+                prefix = type_name.split("_", 1)[0]
+                msg = f"{where}: no schema for provider '{prefix}' (install its cdktf-cdktf-provider package)"
                 out.append(Finding(block.path, block.line, "schema-unknown-provider", msg))
             else:
                 msg = f"{where}: unknown {block.kind} type '{type_name}'"
@@ -145,8 +148,16 @@ def check_schema(module: Module, schemas: Schemas) -> list[Finding]:
         name = block.labels[0]
         schema, provider = schemas.provider_block(name)
         if schema is not None:
-            out += _check_body(block, f"provider.{name}", block.body, schema, provider, schemas,
-                               top=False, extra_attrs={"alias"})
+            out += _check_body(
+                block,
+                f"provider.{name}",
+                block.body,
+                schema,
+                provider,
+                schemas,
+                top=False,
+                extra_attrs={"alias"},
+            )
     return out
 
 
@@ -173,19 +184,40 @@ def _check_body(block, where, body, schema, provider, schemas, top, extra_attrs=
         elif key in attrs or key in extra_attrs:
             continue
         elif key in blocks:
-            out.append(Finding(block.path, block.line, "schema-block-as-argument",
-                               f"{where}: '{key}' is a nested block, not an argument (no '=')"))
+            out.append(
+                Finding(
+                    block.path,
+                    block.line,
+                    "schema-block-as-argument",
+                    f"{where}: '{key}' is a nested block, not an argument (no '=')",
+                )
+            )
         else:
-            out.append(Finding(block.path, block.line, "schema-unknown-argument",
-                               f"{where}: unknown argument '{key}'"))
+            out.append(
+                Finding(
+                    block.path, block.line, "schema-unknown-argument", f"{where}: unknown argument '{key}'"
+                )
+            )
     for name, required in attrs.items():
         if required and name not in present:
-            out.append(Finding(block.path, block.line, "schema-missing-required",
-                               f"{where}: missing required argument '{name}'"))
+            out.append(
+                Finding(
+                    block.path,
+                    block.line,
+                    "schema-missing-required",
+                    f"{where}: missing required argument '{name}'",
+                )
+            )
     for name, (_, required) in blocks.items():
         if required and name not in present:
-            out.append(Finding(block.path, block.line, "schema-missing-required",
-                               f"{where}: missing required block '{name}'"))
+            out.append(
+                Finding(
+                    block.path,
+                    block.line,
+                    "schema-missing-required",
+                    f"{where}: missing required block '{name}'",
+                )
+            )
     return out
 
 
@@ -233,7 +265,7 @@ def _map_keys(value, local_values: dict, seen=()) -> set[str] | None:
     names = re.findall(r"(?<![\w.])local\.([A-Za-z0-9_]+)", value)
     for name in names:
         if name in local_values and name not in seen:
-            sub = _map_keys(local_values[name][1], local_values, seen + (name,))
+            sub = _map_keys(local_values[name][1], local_values, (*seen, name))
             if sub is None:
                 return None
             keys |= sub
@@ -299,8 +331,9 @@ def _check_terraform_block(module: Module, schemas: Schemas) -> list[Finding]:
     if anchor is None:
         return out
     if not any(unquote(b.body.get("required_version", "")) for b in tf_blocks):
-        out.append(Finding(anchor.path, anchor.line, "required-version",
-                           "terraform block sets no required_version"))
+        out.append(
+            Finding(anchor.path, anchor.line, "required-version", "terraform block sets no required_version")
+        )
     declared = {}
     for b in tf_blocks:
         for rp in b.body.get("required_providers", []):
@@ -315,30 +348,54 @@ def _check_terraform_block(module: Module, schemas: Schemas) -> list[Finding]:
     for name in sorted(used):
         spec = declared.get(name)
         if spec is None:
-            out.append(Finding(anchor.path, anchor.line, "provider-constraint",
-                               f"provider '{name}' is not in required_providers"))
+            out.append(
+                Finding(
+                    anchor.path,
+                    anchor.line,
+                    "provider-constraint",
+                    f"provider '{name}' is not in required_providers",
+                )
+            )
             continue
         want = schemas.provider(name)
         source = unquote(spec.get("source", ""))
         version = unquote(spec.get("version", ""))
         if not version:
-            out.append(Finding(anchor.path, anchor.line, "provider-constraint",
-                               f"provider '{name}' has no version constraint"))
+            out.append(
+                Finding(
+                    anchor.path,
+                    anchor.line,
+                    "provider-constraint",
+                    f"provider '{name}' has no version constraint",
+                )
+            )
             continue
         if want is None:
             continue  # schema check already reports the missing provider package
         if source.lower().removeprefix("registry.terraform.io/") != want["source"]:
-            out.append(Finding(anchor.path, anchor.line, "provider-constraint",
-                               f"provider '{name}' source '{source}' is not '{want['source']}'"))
+            out.append(
+                Finding(
+                    anchor.path,
+                    anchor.line,
+                    "provider-constraint",
+                    f"provider '{name}' source '{source}' is not '{want['source']}'",
+                )
+            )
         try:
             ok = constraint_allows(version, want["version"])
         except ValueError as exc:
             out.append(Finding(anchor.path, anchor.line, "provider-constraint", f"provider '{name}': {exc}"))
             continue
         if not ok:
-            out.append(Finding(anchor.path, anchor.line, "provider-constraint",
-                               f"provider '{name}' constraint '{version}' excludes the checked "
-                               f"schema version {want['version']}"))
+            out.append(
+                Finding(
+                    anchor.path,
+                    anchor.line,
+                    "provider-constraint",
+                    f"provider '{name}' constraint '{version}' excludes the checked "
+                    f"schema version {want['version']}",
+                )
+            )
     return out
 
 
@@ -363,15 +420,24 @@ def _check_tags(module: Module, schemas: Schemas, local_values: dict) -> list[Fi
         if "tags" in b.body:
             own = _map_keys(b.body["tags"], local_values)
             if own is None:
-                out.append(Finding(b.path, b.line, "standard-tags",
-                                   f"{type_name}.{name}: tags cannot be checked statically "
-                                   "(use a literal map, locals or provider default_tags)"))
+                out.append(
+                    Finding(
+                        b.path,
+                        b.line,
+                        "standard-tags",
+                        f"{type_name}.{name}: tags cannot be checked statically "
+                        "(use a literal map, locals or provider default_tags)",
+                    )
+                )
                 continue
             have |= own
         missing = [t for t in STANDARD_TAGS if t not in have]
         if missing:
-            out.append(Finding(b.path, b.line, "standard-tags",
-                               f"{type_name}.{name}: missing tags {', '.join(missing)}"))
+            out.append(
+                Finding(
+                    b.path, b.line, "standard-tags", f"{type_name}.{name}: missing tags {', '.join(missing)}"
+                )
+            )
     return out
 
 
@@ -403,8 +469,14 @@ def constraint_allows(constraint: str, version: str) -> bool:
             upper3 = tuple(upper) + (0,) * (3 - len(upper))
             if not (want3 <= have3 < upper3):
                 return False
-        elif not {"=": have3 == want3, "!=": have3 != want3, ">": have3 > want3, ">=": have3 >= want3,
-                  "<": have3 < want3, "<=": have3 <= want3}[op]:
+        elif not {
+            "=": have3 == want3,
+            "!=": have3 != want3,
+            ">": have3 > want3,
+            ">=": have3 >= want3,
+            "<": have3 < want3,
+            "<=": have3 <= want3,
+        }[op]:
             return False
     return True
 
@@ -412,8 +484,9 @@ def constraint_allows(constraint: str, version: str) -> bool:
 # ---------------------------------------------------------------- entry
 
 
-def check_paths(paths: list[str], schemas: Schemas | None = None, schema_check: bool = True,
-                rules: bool = True) -> tuple[list[Finding], dict]:
+def check_paths(
+    paths: list[str], schemas: Schemas | None = None, schema_check: bool = True, rules: bool = True
+) -> tuple[list[Finding], dict]:
     """Run the checks on every module under paths. Returns (findings, stats)."""
     schemas = schemas or Schemas()
     findings: list[Finding] = []

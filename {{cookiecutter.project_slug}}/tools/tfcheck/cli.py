@@ -23,18 +23,25 @@ def main(argv: list[str] | None = None) -> int:
 
     schemas = Schemas()
     if not schemas.by_provider:
-        print("tfcheck: no cdktf-cdktf-provider-* package installed: no schema to check against",
-              file=sys.stderr)
+        print(
+            "tfcheck: no cdktf-cdktf-provider-* package installed: no schema to check against",
+            file=sys.stderr,
+        )
         return 2
-    findings, stats = check_paths(args.paths, schemas, schema_check=not args.rules_only,
-                                  rules=not args.schema_only)
+    findings, stats = check_paths(
+        args.paths, schemas, schema_check=not args.rules_only, rules=not args.schema_only
+    )
     for finding in findings:
         print(finding)
-    providers = ", ".join(f"{p['provider']['source']} {p['provider']['version']}"
-                          for p in schemas.by_provider.values())
-    print(f"tfcheck: {stats['modules']} module(s), {stats['resources']} resource and "
-          f"{stats['data']} data block(s) checked against {providers}: "
-          f"{len(findings)} finding(s)", file=sys.stderr)
+    providers = ", ".join(
+        f"{p['provider']['source']} {p['provider']['version']}" for p in schemas.by_provider.values()
+    )
+    print(
+        f"tfcheck: {stats['modules']} module(s), {stats['resources']} resource and "
+        f"{stats['data']} data block(s) checked against {providers}: "
+        f"{len(findings)} finding(s)",
+        file=sys.stderr,
+    )
     if stats["modules"] == 0:
         print("tfcheck: no .tf file found", file=sys.stderr)
         return 2

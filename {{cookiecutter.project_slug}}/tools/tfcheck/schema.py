@@ -99,7 +99,7 @@ def extract(assembly: dict) -> dict:
     prefix = assembly["name"] + "."
 
     def short(fqn: str) -> str:
-        return fqn[len(prefix):] if fqn.startswith(prefix) else fqn
+        return fqn[len(prefix) :] if fqn.startswith(prefix) else fqn
 
     structs: dict[str, dict] = {}
 
@@ -124,12 +124,20 @@ def extract(assembly: dict) -> dict:
                 entry["attrs"][tf_name] = required
         return key
 
-    schema = {"format": FORMAT, "provider": None, "provider_struct": None,
-              "resource": {}, "data": {}, "structs": structs}
+    schema = {
+        "format": FORMAT,
+        "provider": None,
+        "provider_struct": None,
+        "resource": {},
+        "data": {},
+        "structs": structs,
+    }
     for ty in types.values():
         base = ty.get("base")
         if ty.get("kind") != "class" or base not in (
-            "cdktf.TerraformResource", "cdktf.TerraformDataSource", "cdktf.TerraformProvider"
+            "cdktf.TerraformResource",
+            "cdktf.TerraformDataSource",
+            "cdktf.TerraformProvider",
         ):
             continue
         link = _PROVIDER_LINK.search(ty.get("docs", {}).get("summary", ""))
