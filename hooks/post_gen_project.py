@@ -12,7 +12,7 @@ import shutil
 import sys
 from pathlib import Path
 
-ANSWERS: dict = json.loads({{ cookiecutter | tojson | tojson }})  # noqa: F821
+ANSWERS: dict = json.loads({{cookiecutter | tojson | tojson}})  # noqa: F821
 
 # For each option, the paths that belong to each of its values; the others' paths are removed.
 OPTION_PATHS: dict[str, dict[str, list[str]]] = {

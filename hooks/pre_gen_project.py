@@ -14,38 +14,135 @@ import sys
 
 # Answers arrive as one JSON string literal: quotes, newlines and backslashes in an answer stay
 # data and can never become code in this file.
-ANSWERS: dict = json.loads({{ cookiecutter | tojson | tojson }})  # noqa: F821
+ANSWERS: dict = json.loads({{cookiecutter | tojson | tojson}})  # noqa: F821
 
 REGIONS = {
     "aws": {
-        "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1",
-        "ap-east-2", "ap-south-1", "ap-south-2", "ap-northeast-1", "ap-northeast-2",
-        "ap-northeast-3", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
-        "ap-southeast-5", "ap-southeast-7", "ca-central-1", "ca-west-1", "eu-central-1",
-        "eu-central-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-south-1", "eu-south-2",
-        "eu-north-1", "il-central-1", "me-south-1", "me-central-1", "mx-central-1", "sa-east-1",
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+        "af-south-1",
+        "ap-east-1",
+        "ap-east-2",
+        "ap-south-1",
+        "ap-south-2",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-northeast-3",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-southeast-3",
+        "ap-southeast-4",
+        "ap-southeast-5",
+        "ap-southeast-7",
+        "ca-central-1",
+        "ca-west-1",
+        "eu-central-1",
+        "eu-central-2",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "eu-south-1",
+        "eu-south-2",
+        "eu-north-1",
+        "il-central-1",
+        "me-south-1",
+        "me-central-1",
+        "mx-central-1",
+        "sa-east-1",
     },
     "gcp": {
-        "africa-south1", "asia-east1", "asia-east2", "asia-northeast1", "asia-northeast2",
-        "asia-northeast3", "asia-south1", "asia-south2", "asia-southeast1", "asia-southeast2",
-        "australia-southeast1", "australia-southeast2", "europe-central2", "europe-north1",
-        "europe-north2", "europe-southwest1", "europe-west1", "europe-west2", "europe-west3",
-        "europe-west4", "europe-west6", "europe-west8", "europe-west9", "europe-west10",
-        "europe-west12", "me-central1", "me-central2", "me-west1", "northamerica-northeast1",
-        "northamerica-northeast2", "northamerica-south1", "southamerica-east1",
-        "southamerica-west1", "us-central1", "us-east1", "us-east4", "us-east5", "us-south1",
-        "us-west1", "us-west2", "us-west3", "us-west4",
+        "africa-south1",
+        "asia-east1",
+        "asia-east2",
+        "asia-northeast1",
+        "asia-northeast2",
+        "asia-northeast3",
+        "asia-south1",
+        "asia-south2",
+        "asia-southeast1",
+        "asia-southeast2",
+        "australia-southeast1",
+        "australia-southeast2",
+        "europe-central2",
+        "europe-north1",
+        "europe-north2",
+        "europe-southwest1",
+        "europe-west1",
+        "europe-west2",
+        "europe-west3",
+        "europe-west4",
+        "europe-west6",
+        "europe-west8",
+        "europe-west9",
+        "europe-west10",
+        "europe-west12",
+        "me-central1",
+        "me-central2",
+        "me-west1",
+        "northamerica-northeast1",
+        "northamerica-northeast2",
+        "northamerica-south1",
+        "southamerica-east1",
+        "southamerica-west1",
+        "us-central1",
+        "us-east1",
+        "us-east4",
+        "us-east5",
+        "us-south1",
+        "us-west1",
+        "us-west2",
+        "us-west3",
+        "us-west4",
     },
     "azure": {
-        "australiacentral", "australiaeast", "australiasoutheast", "austriaeast", "belgiumcentral",
-        "brazilsouth", "canadacentral", "canadaeast", "centralindia", "centralus", "chilecentral",
-        "eastasia", "eastus", "eastus2", "francecentral", "germanywestcentral",
-        "indonesiacentral", "israelcentral", "italynorth", "japaneast", "japanwest",
-        "koreacentral", "koreasouth", "malaysiawest", "mexicocentral", "newzealandnorth",
-        "northcentralus", "northeurope", "norwayeast", "polandcentral", "qatarcentral",
-        "southafricanorth", "southcentralus", "southeastasia", "southindia", "spaincentral",
-        "swedencentral", "switzerlandnorth", "uaenorth", "uksouth", "ukwest", "westcentralus",
-        "westeurope", "westus", "westus2", "westus3",
+        "australiacentral",
+        "australiaeast",
+        "australiasoutheast",
+        "austriaeast",
+        "belgiumcentral",
+        "brazilsouth",
+        "canadacentral",
+        "canadaeast",
+        "centralindia",
+        "centralus",
+        "chilecentral",
+        "eastasia",
+        "eastus",
+        "eastus2",
+        "francecentral",
+        "germanywestcentral",
+        "indonesiacentral",
+        "israelcentral",
+        "italynorth",
+        "japaneast",
+        "japanwest",
+        "koreacentral",
+        "koreasouth",
+        "malaysiawest",
+        "mexicocentral",
+        "newzealandnorth",
+        "northcentralus",
+        "northeurope",
+        "norwayeast",
+        "polandcentral",
+        "qatarcentral",
+        "southafricanorth",
+        "southcentralus",
+        "southeastasia",
+        "southindia",
+        "spaincentral",
+        "swedencentral",
+        "switzerlandnorth",
+        "uaenorth",
+        "uksouth",
+        "ukwest",
+        "westcentralus",
+        "westeurope",
+        "westus",
+        "westus2",
+        "westus3",
     },
 }
 CHOICES = {
@@ -68,8 +165,27 @@ UNSUPPORTED = [
 ]
 # Names a generated package must not take: they would shadow modules the pipeline imports.
 RESERVED_PACKAGES = {
-    "test", "tests", "src", "mlflow", "dvc", "sklearn", "pandas", "numpy", "yaml", "json",
-    "os", "sys", "typing", "logging", "random", "string", "site", "io", "re", "ast", "types",
+    "test",
+    "tests",
+    "src",
+    "mlflow",
+    "dvc",
+    "sklearn",
+    "pandas",
+    "numpy",
+    "yaml",
+    "json",
+    "os",
+    "sys",
+    "typing",
+    "logging",
+    "random",
+    "string",
+    "site",
+    "io",
+    "re",
+    "ast",
+    "types",
 }
 SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 PACKAGE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
@@ -119,12 +235,18 @@ def check_names() -> None:
     text("project_name", 80)
     slug = text("project_slug", 60)
     if not SLUG.match(slug):
-        fail("project_slug", f"'{slug}' is not a valid repository name",
-             "Use lowercase letters, digits and single hyphens, starting with a letter")
+        fail(
+            "project_slug",
+            f"'{slug}' is not a valid repository name",
+            "Use lowercase letters, digits and single hyphens, starting with a letter",
+        )
     package = text("package_name", 60)
     if not PACKAGE.match(package) or keyword.iskeyword(package):
-        fail("package_name", f"'{package}' is not a valid Python package name",
-             "Use lowercase letters, digits and single underscores, starting with a letter")
+        fail(
+            "package_name",
+            f"'{package}' is not a valid Python package name",
+            "Use lowercase letters, digits and single underscores, starting with a letter",
+        )
     if package in RESERVED_PACKAGES:
         fail("package_name", f"'{package}' would shadow a module the project imports", "Choose another name")
     text("description", 200)
@@ -133,27 +255,36 @@ def check_names() -> None:
         fail("author_email", f"'{ANSWERS['author_email']}' is not an e-mail address", "Use name@domain.tld")
     owner = text("github_owner", 39)
     if not GITHUB_NAME.match(owner):
-        fail("github_owner", f"'{owner}' is not a GitHub user or organisation name",
-             "Use letters, digits and single hyphens (at most 39)")
+        fail(
+            "github_owner",
+            f"'{owner}' is not a GitHub user or organisation name",
+            "Use letters, digits and single hyphens (at most 39)",
+        )
     for token in text("code_owners", 300).split():
         if not OWNER.match(token):
-            fail("code_owners", f"'{token}' is not a GitHub user or team",
-                 "Use @user or @org/team, separated by spaces")
+            fail(
+                "code_owners", f"'{token}' is not a GitHub user or team", "Use @user or @org/team, separated by spaces"
+            )
     model = text("model_name", 100)
     if not MODEL_NAME.match(model):
-        fail("model_name", f"'{model}' cannot be used in a model URI (models:/<name>@<alias>)",
-             "Use letters, digits, '_', '-' and '.', starting with a letter")
+        fail(
+            "model_name",
+            f"'{model}' cannot be used in a model URI (models:/<name>@<alias>)",
+            "Use letters, digits, '_', '-' and '.', starting with a letter",
+        )
 
 
 def check_regions(cloud: str) -> None:
     region, dr_region = text("cloud_region", 40), text("dr_region", 40)
     for name, value in (("cloud_region", region), ("dr_region", dr_region)):
         if value not in REGIONS[cloud]:
-            fail(name, f"'{value}' is not a {cloud} region",
-                 f"Use a region name such as {sorted(REGIONS[cloud])[0]}")
+            fail(name, f"'{value}' is not a {cloud} region", f"Use a region name such as {sorted(REGIONS[cloud])[0]}")
     if region == dr_region:
-        fail("dr_region", f"is the same as cloud_region ('{region}')",
-             "Pick a second region so disaster-recovery copies survive a regional outage")
+        fail(
+            "dr_region",
+            f"is the same as cloud_region ('{region}')",
+            "Pick a second region so disaster-recovery copies survive a regional outage",
+        )
 
 
 def bucket_problem(cloud: str, name: str) -> str | None:
@@ -196,8 +327,12 @@ def check_aws() -> None:
     expected = [
         ("aws_oidc_provider_arn", "iam", False, r"oidc-provider/token\.actions\.githubusercontent\.com"),
         ("aws_kms_key_arn", "kms", True, r"key/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
-        ("aws_mlflow_tracking_server_arn", "sagemaker", True,
-         r"mlflow-tracking-server/[A-Za-z0-9](-*[A-Za-z0-9]){0,255}"),
+        (
+            "aws_mlflow_tracking_server_arn",
+            "sagemaker",
+            True,
+            r"mlflow-tracking-server/[A-Za-z0-9](-*[A-Za-z0-9]){0,255}",
+        ),
     ]
     for name, service, regional, resource in expected:
         value = text(name, 300)
@@ -205,21 +340,34 @@ def check_aws() -> None:
         if not match:
             fail(name, f"'{value}' is not an AWS ARN", "Copy it from the platform stack's outputs")
         if match["service"] != service:
-            fail(name, f"is an ARN of service '{match['service']}', not '{service}'",
-                 "Use the matching platform output")
+            fail(
+                name, f"is an ARN of service '{match['service']}', not '{service}'", "Use the matching platform output"
+            )
         if not re.fullmatch(resource, match["resource"]):
-            fail(name, f"'{match['resource']}' is not the expected {service} resource",
-                 "Use the matching platform output")
+            fail(
+                name,
+                f"'{match['resource']}' is not the expected {service} resource",
+                "Use the matching platform output",
+            )
         if regional and match["region"] != region:
-            fail(name, f"is in region '{match['region']}' but cloud_region is '{region}'",
-                 "Use the platform stack of this region, or change cloud_region")
+            fail(
+                name,
+                f"is in region '{match['region']}' but cloud_region is '{region}'",
+                "Use the platform stack of this region, or change cloud_region",
+            )
         if match["account"] != account:
-            fail(name, f"belongs to account {match['account']}, not aws_account_id {account}",
-                 "Use outputs of the same account")
+            fail(
+                name,
+                f"belongs to account {match['account']}, not aws_account_id {account}",
+                "Use outputs of the same account",
+            )
     url = text("aws_mlflow_tracking_url", 300)
     if not URL.match(url):
-        fail("aws_mlflow_tracking_url", f"'{url}' is not an https URL",
-             "Copy the tracking server URL from the platform outputs")
+        fail(
+            "aws_mlflow_tracking_url",
+            f"'{url}' is not an https URL",
+            "Copy the tracking server URL from the platform outputs",
+        )
 
 
 def main() -> int:

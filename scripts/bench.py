@@ -47,7 +47,10 @@ def generation() -> None:
         before=lambda: shutil.rmtree(out / "diagnosis-classifier", ignore_errors=True),
     )
     shutil.rmtree(out)
-    print(f"generation        {render:6.2f} s vs cookiecutter --version {bare:5.2f} s = {render / bare:.2f}x  (goal <= 1.3x)")
+    print(
+        f"generation        {render:6.2f} s vs cookiecutter --version {bare:5.2f} s"
+        f" = {render / bare:.2f}x  (goal <= 1.3x)"
+    )
 
 
 def pipeline() -> None:
@@ -60,7 +63,10 @@ def pipeline() -> None:
     subprocess.run(["make", "pipeline"], cwd=project, check=True, capture_output=True, env={**os.environ, **QUIET})
     status = timed([dvc, "status"], cwd=project)
     noop = timed(["make", "pipeline"], cwd=project)
-    print(f"no-op pipeline    {noop:6.2f} s (make pipeline) vs dvc status {status:5.2f} s = {noop / status:.2f}x  (goal <= 1.2x)")
+    print(
+        f"no-op pipeline    {noop:6.2f} s (make pipeline) vs dvc status {status:5.2f} s"
+        f" = {noop / status:.2f}x  (goal <= 1.2x)"
+    )
     full = timed([dvc, "repro", "--force"], cwd=project, runs=1)
     print(f"full pipeline     {full:6.2f} s (dvc repro --force, {os.cpu_count()} cores)  (goal <= 30 s)")
 

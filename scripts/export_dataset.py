@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pandas as pd
 from sklearn.datasets import load_breast_cancer
 
 

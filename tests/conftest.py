@@ -68,9 +68,7 @@ def uv() -> str:
 def render(output_dir: Path, **answers: Any) -> Path:
     """Render the template with default answers plus `answers`; returns the project folder."""
     output_dir.mkdir(parents=True, exist_ok=True)
-    path = cookiecutter(
-        str(TEMPLATE), no_input=True, output_dir=str(output_dir), extra_context=answers
-    )
+    path = cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(output_dir), extra_context=answers)
     return Path(path)
 
 
@@ -112,8 +110,16 @@ def project_env(version: str, tmp: Path) -> Path:
             shutil.rmtree(env, ignore_errors=True)
             subprocess.run([uv(), "venv", "-q", "--python", python_for(version), str(env)], check=True)
             subprocess.run(
-                [uv(), "pip", "install", "-q", "--compile-bytecode", "--python", str(env / "bin/python"),
-                 *requirements],
+                [
+                    uv(),
+                    "pip",
+                    "install",
+                    "-q",
+                    "--compile-bytecode",
+                    "--python",
+                    str(env / "bin/python"),
+                    *requirements,
+                ],
                 check=True,
             )
             (env / ".complete").touch()
@@ -148,7 +154,9 @@ def project_command_env(venv: Path) -> dict[str, str]:
 def make(project: Path, *targets: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
     done = subprocess.run(
         ["make", "--no-print-directory", "-C", str(project), *targets],
-        env=env, capture_output=True, text=True,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     if check and done.returncode != 0:
         pytest.fail(f"make {' '.join(targets)} failed in {project.name}:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")

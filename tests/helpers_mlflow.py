@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from conftest import QUIET_ENV
 
 
@@ -51,12 +50,23 @@ def mlflow_server(shared_env, tmp_path_factory: pytest.TempPathFactory) -> Itera
     with log.open("w") as output:
         process = subprocess.Popen(
             [
-                str(env_dir / "bin/mlflow"), "server",
-                "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-                "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
-                "--artifacts-destination", str(root / "artifacts"),
+                str(env_dir / "bin/mlflow"),
+                "server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+                "--backend-store-uri",
+                f"sqlite:///{root / 'mlflow.db'}",
+                "--artifacts-destination",
+                str(root / "artifacts"),
             ],
-            stdout=output, stderr=subprocess.STDOUT, env=env, cwd=root,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=root,
         )
     url = f"http://127.0.0.1:{port}"
     try:

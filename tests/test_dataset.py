@@ -6,7 +6,6 @@ import hashlib
 import subprocess
 
 import yaml
-
 from conftest import TEMPLATE
 
 DATA = TEMPLATE / "{{cookiecutter.project_slug}}/data/raw"

@@ -12,7 +12,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import QUIET_ENV, TEMPLATE
 
 pytestmark = pytest.mark.slow
@@ -24,7 +23,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("UV_PROJECT_ENVIRONMENT", "UV_NO_SYNC"))}
     done = subprocess.run(
         ["make", "--no-print-directory", "-C", str(TEMPLATE), "demo", f"DEMO_DIR={dest}"],
-        capture_output=True, text=True, env={**env, **QUIET_ENV},
+        capture_output=True,
+        text=True,
+        env={**env, **QUIET_ENV},
     )
     assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-5000:]
     return dest / "diagnosis-classifier", done.stdout

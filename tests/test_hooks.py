@@ -10,12 +10,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from conftest import DEFAULTS, TEMPLATE, render
 from cookiecutter.environment import StrictEnvironment
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.generate import generate_context
 from cookiecutter.prompt import prompt_for_config
-
-from conftest import DEFAULTS, TEMPLATE, render
 
 GOOD_ARN = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
 
@@ -36,10 +35,12 @@ BAD_ANSWERS: dict[str, tuple[dict[str, str], str]] = {
     "github owner too long": ({"github_owner": "o" * 40}, "github_owner: is 40 characters long"),
     "unknown aws region": ({"cloud_region": "mars-north-1"}, "cloud_region: 'mars-north-1' is not a aws region"),
     "aws region for gcp": (
-        {"cloud_provider": "gcp", "cloud_region": "eu-west-1"}, "cloud_region: 'eu-west-1' is not a gcp region"
+        {"cloud_provider": "gcp", "cloud_region": "eu-west-1"},
+        "cloud_region: 'eu-west-1' is not a gcp region",
     ),
     "azure region typo": (
-        {"cloud_provider": "azure", "cloud_region": "west-europe"}, "'west-europe' is not a azure region"
+        {"cloud_provider": "azure", "cloud_region": "west-europe"},
+        "'west-europe' is not a azure region",
     ),
     "dr region equals main region": ({"dr_region": "eu-west-1"}, "dr_region: is the same as cloud_region"),
     "unknown dr region": ({"dr_region": "eu-west-9"}, "dr_region: 'eu-west-9' is not a aws region"),
@@ -52,14 +53,18 @@ BAD_ANSWERS: dict[str, tuple[dict[str, str], str]] = {
         {"cloud_provider": "azure", "storage_prefix": "my-organisation-churn-models"},
         "Azure storage account rules",
     ),
-    "google in a GCS bucket": (
-        {"cloud_provider": "gcp", "storage_prefix": "google-ml"}, "which Cloud Storage forbids"
-    ),
+    "google in a GCS bucket": ({"cloud_provider": "gcp", "storage_prefix": "google-ml"}, "which Cloud Storage forbids"),
     "reserved S3 prefix": ({"tf_state_bucket": "xn--state"}, "tf_state_bucket: 'xn--state' uses a prefix"),
     "bucket looking like an IP": ({"tf_state_bucket": "10.0.0.1"}, "looks like an IP address"),
     "short account id": ({"aws_account_id": "1234"}, "aws_account_id: '1234' is not a 12-digit"),
-    "malformed ARN": ({"aws_oidc_provider_arn": "arn:aws:iam::oidc"}, "aws_oidc_provider_arn: 'arn:aws:iam::oidc' is not an AWS ARN"),
-    "ARN of the wrong service": ({"aws_kms_key_arn": GOOD_ARN}, "aws_kms_key_arn: is an ARN of service 'iam', not 'kms'"),
+    "malformed ARN": (
+        {"aws_oidc_provider_arn": "arn:aws:iam::oidc"},
+        "aws_oidc_provider_arn: 'arn:aws:iam::oidc' is not an AWS ARN",
+    ),
+    "ARN of the wrong service": (
+        {"aws_kms_key_arn": GOOD_ARN},
+        "aws_kms_key_arn: is an ARN of service 'iam', not 'kms'",
+    ),
     "ARN in another region": (
         {"aws_mlflow_tracking_server_arn": "arn:aws:sagemaker:us-east-1:123456789012:mlflow-tracking-server/x"},
         "is in region 'us-east-1' but cloud_region is 'eu-west-1'",
@@ -74,7 +79,8 @@ BAD_ANSWERS: dict[str, tuple[dict[str, str], str]] = {
         "primary_metric=log_loss, metric_higher_is_better=yes: is not a supported combination",
     ),
     "roc auc marked lower-is-better": (
-        {"primary_metric": "roc_auc", "metric_higher_is_better": "no"}, "is not a supported combination"
+        {"primary_metric": "roc_auc", "metric_higher_is_better": "no"},
+        "is not a supported combination",
     ),
 }
 
@@ -100,8 +106,18 @@ def test_bad_answer_is_refused_in_one_line_and_leaves_nothing(
 
 def test_cli_exits_non_zero_on_a_bad_answer(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(tmp_path), str(TEMPLATE), "cloud_region=nowhere"],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "cookiecutter",
+            "--no-input",
+            "-o",
+            str(tmp_path),
+            str(TEMPLATE),
+            "cloud_region=nowhere",
+        ],
+        capture_output=True,
+        text=True,
     )
     assert done.returncode != 0
     assert hook_error_lines(done.stderr) == [
@@ -128,8 +144,7 @@ def test_hook_refuses_a_bad_choice_that_bypassed_the_prompt(name: str, tmp_path:
     done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
-        f"ERROR: {name}: '{BAD_CHOICES[name]}' is not an option. Choose one of: "
-        + ", ".join(DEFAULTS[name])
+        f"ERROR: {name}: '{BAD_CHOICES[name]}' is not an option. Choose one of: " + ", ".join(DEFAULTS[name])
     ]
 
 
@@ -137,7 +152,8 @@ def test_unsupported_combinations_are_data_and_each_fails(tmp_path: Path) -> Non
     """Every combination listed in the hook's UNSUPPORTED table is refused."""
     source = (TEMPLATE / "hooks/pre_gen_project.py").read_text()
     table = next(
-        node.value for node in ast.parse(source).body
+        node.value
+        for node in ast.parse(source).body
         if isinstance(node, ast.AnnAssign | ast.Assign)
         and getattr(getattr(node, "target", None) or node.targets[0], "id", "") == "UNSUPPORTED"
     )
@@ -205,8 +221,7 @@ def test_hooks_never_touch_the_network() -> None:
     for hook in (TEMPLATE / "hooks").glob("*.py"):
         tree = ast.parse(hook.read_text())
         imported = {
-            alias.name.split(".")[0]
-            for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+            alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
         } | {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
         assert imported <= allowed, (hook.name, imported - allowed)
 

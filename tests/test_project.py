@@ -11,7 +11,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from conftest import git_init, make, project_command_env, render
 from test_render import RENDERS
 
@@ -51,7 +50,11 @@ def test_bad_data_stops_the_pipeline_and_registers_nothing(tmp_path: Path, share
     assert "column 'mean_radius': 1 non-numeric values (first: 'not-a-number' in row 5)" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (project / "models/model.joblib").exists()
-    with sqlite3.connect(project / "mlflow.db") if (project / "mlflow.db").exists() else sqlite3.connect(":memory:") as db:
+    with (
+        sqlite3.connect(project / "mlflow.db")
+        if (project / "mlflow.db").exists()
+        else sqlite3.connect(":memory:") as db
+    ):
         tables = {row[0] for row in db.execute("select name from sqlite_master")}
         versions = db.execute("select count(*) from model_versions").fetchone()[0] if "model_versions" in tables else 0
     assert versions == 0

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import TEMPLATE, render
 
 RENDERS: dict[str, dict[str, str]] = {
@@ -33,27 +32,64 @@ RENDERS: dict[str, dict[str, str]] = {
     "names": {"project_name": "Fraud Risk Model", "model_name": "fraud.risk-v2", "github_owner": "Acme-Labs"},
     "gcp-py313": {"cloud_provider": "gcp", "python_version": "3.13"},
     "azure-py312-log-loss": {
-        "cloud_provider": "azure", "python_version": "3.12", "primary_metric": "log_loss",
+        "cloud_provider": "azure",
+        "python_version": "3.12",
+        "primary_metric": "log_loss",
         "metric_higher_is_better": "no",
     },
 }
 
 # Files every project has, whatever the answers ({package} is the package name).
-BASE_FILES = """
-.dvc/.gitignore .dvc/config .dvcignore .github/CODEOWNERS .gitignore .pre-commit-config.yaml
-.python-version LICENSE Makefile README.md dvc.yaml params.yaml pyproject.toml
-data/raw/.gitignore data/raw/breast_cancer.csv data/raw/breast_cancer.csv.dvc data/schema.yaml
-src/{package}/__init__.py src/{package}/cli.py src/{package}/evaluate.py src/{package}/featurize.py
-src/{package}/prepare.py src/{package}/report.py src/{package}/settings.py src/{package}/tracking.py
-src/{package}/train.py src/{package}/validate.py
-tests/conftest.py tests/test_evaluate.py tests/test_featurize.py tests/test_pipeline.py
-tests/test_prepare.py tests/test_report.py tests/test_settings.py tests/test_train.py tests/test_validate.py
-""".split()
+BASE_FILES = [
+    ".dvc/.gitignore",
+    ".dvc/config",
+    ".dvcignore",
+    ".github/CODEOWNERS",
+    ".gitignore",
+    ".pre-commit-config.yaml",
+    ".python-version",
+    "LICENSE",
+    "Makefile",
+    "README.md",
+    "dvc.yaml",
+    "params.yaml",
+    "pyproject.toml",
+    "data/raw/.gitignore",
+    "data/raw/breast_cancer.csv",
+    "data/raw/breast_cancer.csv.dvc",
+    "data/schema.yaml",
+    "src/{package}/__init__.py",
+    "src/{package}/cli.py",
+    "src/{package}/evaluate.py",
+    "src/{package}/featurize.py",
+    "src/{package}/prepare.py",
+    "src/{package}/report.py",
+    "src/{package}/settings.py",
+    "src/{package}/tracking.py",
+    "src/{package}/train.py",
+    "src/{package}/validate.py",
+    "tests/conftest.py",
+    "tests/test_evaluate.py",
+    "tests/test_featurize.py",
+    "tests/test_pipeline.py",
+    "tests/test_prepare.py",
+    "tests/test_report.py",
+    "tests/test_settings.py",
+    "tests/test_train.py",
+    "tests/test_validate.py",
+]
 # Folders that exist for one cloud only.
 CLOUD_FOLDERS = {"aws": ("terraform/aws", "terraform/github"), "gcp": ("terraform/gcp",), "azure": ("terraform/azure",)}
 # Folders whose content is the same for every answer: expected = what the template holds there.
-SHARED_FOLDERS = ("tools", ".tflint.hcl", ".github/workflows", ".github/actions",
-                  ".github/dependabot.yml", "deploy", "docs")
+SHARED_FOLDERS = (
+    "tools",
+    ".tflint.hcl",
+    ".github/workflows",
+    ".github/actions",
+    ".github/dependabot.yml",
+    "deploy",
+    "docs",
+)
 PROJECT_TEMPLATE = TEMPLATE / "{{cookiecutter.project_slug}}"
 JINJA_LEFT = re.compile(r"\{\{\s*cookiecutter|\{%-?\s|cookiecutter\.")
 
@@ -145,10 +181,15 @@ def test_cloud_remote_is_configured_but_not_default(cloud: str, scheme: str, ren
     assert not any(d.startswith(("dvc-s3", "dvc-gs", "dvc-azure")) and not d.startswith(plugin) for d in deps)
 
 
-@pytest.mark.parametrize("name,first_line", [
-    ("default", "MIT License"), ("apache", "Apache License"), ("bsd", "BSD 3-Clause License"),
-    ("proprietary", "Copyright (c)"),
-])
+@pytest.mark.parametrize(
+    "name,first_line",
+    [
+        ("default", "MIT License"),
+        ("apache", "Apache License"),
+        ("bsd", "BSD 3-Clause License"),
+        ("proprietary", "Copyright (c)"),
+    ],
+)
 def test_license_follows_the_answer(name: str, first_line: str, renders: dict[str, Path]) -> None:
     text = (renders[name] / "LICENSE").read_text()
     assert text.strip().splitlines()[0].strip().startswith(first_line)
