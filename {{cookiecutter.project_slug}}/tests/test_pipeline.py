@@ -56,6 +56,8 @@ def test_candidate_is_registered_as_challenger_with_lineage(ran: settings.Settin
         json.loads(ran.path("metrics.json").read_text())["roc_auc"]
     )
     assert run.data.params["estimator"] == ran.section("train")["estimator"]
+    experiment = client.get_experiment_by_name(ran.experiment)
+    assert experiment.artifact_location == (ran.root / "mlartifacts").as_uri()
     artifacts = {a.path for a in client.list_artifacts(version.run_id, "plots")}
     assert artifacts == {f"plots/{image}" for image in evaluate.IMAGES}
 

@@ -23,10 +23,12 @@ def connect(cfg: Settings) -> Any:
     """Point MLflow at the configured store and return a client; creates the experiment once."""
     import mlflow
 
+    # Read before set_tracking_uri, which exports MLFLOW_TRACKING_URI and so changes the answer.
+    artifact_location = cfg.artifact_location
     mlflow.set_tracking_uri(cfg.tracking_uri)
     client = mlflow.MlflowClient()
     if client.get_experiment_by_name(cfg.experiment) is None:
-        client.create_experiment(cfg.experiment, artifact_location=cfg.artifact_location)
+        client.create_experiment(cfg.experiment, artifact_location=artifact_location)
     mlflow.set_experiment(cfg.experiment)
     return client
 
