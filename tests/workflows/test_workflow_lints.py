@@ -53,9 +53,9 @@ PINS = {
     "re-actors/alls-green": ("05ac9388f0aebcb5727afa17fcccfecd6f8ec5fe", "v1.2.2"),
 }
 SHARED_PINS = TEMPLATE.parent / "shared/actions-pins.md"
-# Jobs that hold a cloud identity, and jobs that may comment: by the make target they call.
+# Jobs that hold a cloud identity: those calling the auth action. Jobs that post on a PR: those
+# running `cml`, directly or through a make target whose recipe runs it.
 CLOUD_AUTH = "./.github/actions/cloud-auth"
-COMMENT_TARGETS = ("comment-report", "comment-plan")
 
 
 @pytest.fixture(scope="module")
@@ -163,6 +163,8 @@ def test_hardening_rules(cloud: str, projects: dict[str, Path]) -> None:
     project = projects[cloud]
     makefile = (project / "Makefile").read_text()
     targets = set(re.findall(r"^([a-z][a-z-]*):", makefile, re.MULTILINE))
+    recipes = dict(re.findall(r"^([a-z][a-z-]*):[^\n]*\n((?:\t[^\n]*\n)*)", makefile, re.MULTILINE))
+    posting = {name for name, recipe in recipes.items() if re.search(r"^\tcml ", recipe, re.MULTILINE)}
     for path in workflow_files(project):
         text, workflow = path.read_text(), load(path)
         name = path.name
@@ -174,20 +176,21 @@ def test_hardening_rules(cloud: str, projects: dict[str, Path]) -> None:
             assert "concurrency" in job or "concurrency" in workflow, f"{where}: concurrency"
             permissions = job.get("permissions")
             assert isinstance(permissions, dict), f"{where}: explicit job permissions"
-            assert permissions.get("contents") in ("read", None), where
             steps = steps_of(job)
             uses = [s.get("uses", "") for s in steps]
             runs = [str(s.get("run", "")) for s in steps]
             authenticates = any(u.startswith(CLOUD_AUTH) for u in uses)
-            comments = any(t in r for r in runs for t in COMMENT_TARGETS)
+            comments = any(re.search(r"(^|\s)cml ", r) or set(r.split()[1:]) & posting for r in runs if r.strip())
             assert (permissions.get("id-token") == "write") == authenticates, f"{where}: id-token only with cloud auth"
             assert (permissions.get("pull-requests") == "write") == comments, f"{where}: pull-requests only to comment"
-            writes = {k for k, v in permissions.items() if v == "write"} - {"id-token", "pull-requests"}
-            assert not writes or name.startswith("promote"), f"{where}: unexpected write permissions {writes}"
+            opens_pr = any("cml pr create" in r for r in runs)  # pushes a branch, then opens the PR
+            assert permissions.get("contents") in ("read", None) or opens_pr, f"{where}: contents: read"
+            writes = {k for k, v in permissions.items() if v == "write"} - {"id-token", "pull-requests", "contents"}
+            assert not writes, f"{where}: unexpected write permissions {writes}"
             if authenticates or comments:
                 condition = str(job.get("if", ""))
                 same_repo = "head.repo.full_name == github.repository" in condition
-                push_only = "event_name == 'push'" in condition
+                push_only = any(f"event_name == '{e}'" in condition for e in ("push", "workflow_dispatch"))
                 no_pr = "pull_request" not in str(workflow_triggers(path))
                 assert same_repo or push_only or no_pr, f"{where}: forks must not get credentials"
             for step in steps:
