@@ -165,6 +165,7 @@ def test_hardening_rules(cloud: str, projects: dict[str, Path]) -> None:
     targets = set(re.findall(r"^([a-z][a-z-]*):", makefile, re.MULTILINE))
     recipes = dict(re.findall(r"^([a-z][a-z-]*):[^\n]*\n((?:\t[^\n]*\n)*)", makefile, re.MULTILINE))
     posting = {name for name, recipe in recipes.items() if re.search(r"^\tcml ", recipe, re.MULTILINE)}
+    opening = {name for name, recipe in recipes.items() if "cml pr create" in recipe}
     for path in workflow_files(project):
         text, workflow = path.read_text(), load(path)
         name = path.name
@@ -183,7 +184,8 @@ def test_hardening_rules(cloud: str, projects: dict[str, Path]) -> None:
             comments = any(re.search(r"(^|\s)cml ", r) or set(r.split()[1:]) & posting for r in runs if r.strip())
             assert (permissions.get("id-token") == "write") == authenticates, f"{where}: id-token only with cloud auth"
             assert (permissions.get("pull-requests") == "write") == comments, f"{where}: pull-requests only to comment"
-            opens_pr = any("cml pr create" in r for r in runs)  # pushes a branch, then opens the PR
+            # A job that opens a PR (cml pr create, directly or in a recipe) pushes a branch first.
+            opens_pr = any("cml pr create" in r or set(r.split()[1:]) & opening for r in runs)
             assert permissions.get("contents") in ("read", None) or opens_pr, f"{where}: contents: read"
             writes = {k for k, v in permissions.items() if v == "write"} - {"id-token", "pull-requests", "contents"}
             assert not writes, f"{where}: unexpected write permissions {writes}"
