@@ -60,6 +60,8 @@ def main() -> None:
     step("first commit", [*git, "commit", "-q", "-m", "Generated from the MLOps GitOps template"], project)
     step("pipeline", ["make", "pipeline"], project)
     step("report", ["make", "report"], project)
+    # Promotion as a reviewed change: plan, apply, revert, reconcile (docs/promotion.md).
+    step("promotion end to end", [sys.executable, str(TEMPLATE / "scripts/promotion_e2e.py"), str(project)], project)
 
     print(f"""
 Done. The generated project is {project}
@@ -68,6 +70,7 @@ Done. The generated project is {project}
   plots     {project / "plots"}
   registry  {project / "mlflow.db"} (SQLite; artifacts in {project / "mlartifacts"})
   data      DVC cache {project / ".dvc/cache"}, local remote {project / ".dvc-storage"}
+  promotion {project / "deploy/models.yaml"} (desired state; `git log deploy/models.yaml` is the audit trail)
 MLflow UI:  cd {project} && make ui   then open http://127.0.0.1:5000
 """)
 

@@ -1,46 +1,20 @@
-"""Shared helpers of the template's test suite: rendering, and one project environment per Python.
+"""Fixtures and session hooks of the template's test suite; the helpers live in support.py.
 
-Rendering uses cookiecutter's own API, hooks included. Generated projects' commands run through
-their Makefile, exactly as a user runs them, but in a shared environment (UV_PROJECT_ENVIRONMENT)
-so that a dozen renders cost one install; tests/test_demo.py does the full fresh setup once.
+Test modules import helpers with `from support import ...`: several folders have their own
+conftest.py, so `import conftest` would give whichever one pytest loaded last.
 """
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
-import json
-import os
-import shutil
-import subprocess
-import sys
 import time
-import tomllib
 from pathlib import Path
-from typing import Any
 
 import pytest
-from cookiecutter.main import cookiecutter
+
+from support import CACHE, project_env
 
 # Session-wide servers live in plugins so that any test folder can use them.
-pytest_plugins = ["helpers_mlflow"]
-
-TEMPLATE = Path(__file__).resolve().parents[1]
-CACHE = TEMPLATE / ".cache"
-DEFAULTS: dict[str, Any] = json.loads((TEMPLATE / "cookiecutter.json").read_text())
-CLOUDS = ("aws", "gcp", "azure")
-
-# Telemetry and analytics off for every tool the tests start.
-QUIET_ENV = {
-    "MLFLOW_DISABLE_TELEMETRY": "true",
-    "DO_NOT_TRACK": "true",
-    "DVC_NO_ANALYTICS": "1",
-    "BC_SKIP_MAPPING": "TRUE",
-    "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false",
-    "PRE_COMMIT_COLOR": "never",
-    "NO_COLOR": "1",
-}
-os.environ.update(QUIET_ENV)
+pytest_plugins = ["helpers_mlflow", "helpers_storage"]
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -58,74 +32,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 _STARTED = pytest.StashKey[float]()
 
 
-def uv() -> str:
-    found = shutil.which("uv") or str(TEMPLATE / ".tools/bin/uv")
-    if not Path(found).exists():
-        raise RuntimeError("uv is not installed: run the tests with `make test`")
-    return found
-
-
-def render(output_dir: Path, **answers: Any) -> Path:
-    """Render the template with default answers plus `answers`; returns the project folder."""
-    output_dir.mkdir(parents=True, exist_ok=True)
-    path = cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(output_dir), extra_context=answers)
-    return Path(path)
-
-
-def python_for(version: str) -> str:
-    """An interpreter of `version`: on PATH, or in pyenv's folder (where this machine keeps them)."""
-    candidates = [shutil.which(f"python{version}")]
-    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    candidates += sorted(str(p) for p in pyenv.glob(f"{version}.*/bin/python{version}"))
-    if sys.version_info[:2] == tuple(int(x) for x in version.split(".")):
-        candidates.insert(0, sys.executable)
-    for candidate in candidates:
-        if candidate and Path(candidate).exists():
-            return candidate
-    pytest.skip(f"Python {version} is not installed on this machine (uv cannot download it offline)")
-    raise AssertionError  # unreachable
-
-
-def project_requirements(tmp: Path) -> list[str]:
-    """Union of every cloud's runtime and dev pins, read from rendered pyproject.toml files."""
-    wanted: set[str] = set()
-    for cloud in CLOUDS:
-        project = render(tmp / cloud, cloud_provider=cloud)
-        data = tomllib.loads((project / "pyproject.toml").read_text())
-        wanted.update(data["project"]["dependencies"])
-        wanted.update(data["dependency-groups"]["dev"])
-    return sorted(wanted)
-
-
-def project_env(version: str, tmp: Path) -> Path:
-    """A virtual environment holding every generated project's pins; built once, then reused."""
-    requirements = project_requirements(tmp)
-    key = hashlib.sha256("\n".join([version, *requirements]).encode()).hexdigest()[:12]
-    env = CACHE / f"project-env-{version}-{key}"
-    CACHE.mkdir(exist_ok=True)
-    # Parallel test runs (xdist workers, several checkouts) must not build the same env at once.
-    with open(CACHE / f"{env.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (env / ".complete").exists():
-            shutil.rmtree(env, ignore_errors=True)
-            subprocess.run([uv(), "venv", "-q", "--python", python_for(version), str(env)], check=True)
-            subprocess.run(
-                [
-                    uv(),
-                    "pip",
-                    "install",
-                    "-q",
-                    "--compile-bytecode",
-                    "--python",
-                    str(env / "bin/python"),
-                    *requirements,
-                ],
-                check=True,
-            )
-            (env / ".complete").touch()
-    return env
-
-
 @pytest.fixture(scope="session")
 def shared_env(tmp_path_factory: pytest.TempPathFactory):
     """project_env(version) for the session: one build per Python version."""
@@ -137,37 +43,3 @@ def shared_env(tmp_path_factory: pytest.TempPathFactory):
         return built[version]
 
     return get
-
-
-def project_command_env(venv: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "MLFLOW_TRACKING_URI")}
-    env.update(QUIET_ENV)
-    env.update(
-        UV_PROJECT_ENVIRONMENT=str(venv),
-        UV_NO_SYNC="1",
-        MYPY_CACHE_DIR=str(CACHE / f"mypy-{venv.name}"),
-        PATH=f"{Path(uv()).parent}{os.pathsep}{env['PATH']}",
-    )
-    return env
-
-
-def make(project: Path, *targets: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
-    done = subprocess.run(
-        ["make", "--no-print-directory", "-C", str(project), *targets],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if check and done.returncode != 0:
-        pytest.fail(f"make {' '.join(targets)} failed in {project.name}:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
-    return done
-
-
-def git_init(project: Path) -> None:
-    """What a user does right after generating: a repository with one commit."""
-    for args in (
-        ["init", "-q", "-b", "main"],
-        ["add", "-A"],
-        ["-c", "user.name=Test", "-c", "user.email=test@example.com", "commit", "-q", "-m", "Generated"],
-    ):
-        subprocess.run(["git", *args], cwd=project, check=True)

@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import QUIET_ENV
+
+from support import QUIET_ENV
 
 
 def free_port() -> int:

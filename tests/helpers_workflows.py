@@ -30,18 +30,10 @@ ACT = TEMPLATE / ".venv/bin/act"
 
 
 def template_conftest() -> Any:
-    """tests/conftest.py as a module. Imported by path: with several conftest.py in the suite,
-    `import conftest` gives whichever pytest loaded last."""
-    import importlib.util
+    """The suite's helpers (tests/support.py)."""
+    import support
 
-    name = "template_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, TEMPLATE / "tests/conftest.py")
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return support
 
 
 STUB_ACTION = """\

@@ -6,7 +6,8 @@ import hashlib
 import subprocess
 
 import yaml
-from conftest import TEMPLATE
+
+from support import TEMPLATE
 
 DATA = TEMPLATE / "{{cookiecutter.project_slug}}/data/raw"
 

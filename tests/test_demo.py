@@ -12,7 +12,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import QUIET_ENV, TEMPLATE
+
+from support import QUIET_ENV, TEMPLATE
 
 pytestmark = pytest.mark.slow
 
@@ -47,8 +48,20 @@ def test_demo_installed_its_own_environment_and_registered_a_challenger(demo: tu
     tracked = subprocess.run(["git", "ls-files"], cwd=project, capture_output=True, text=True, check=True).stdout
     assert "uv.lock" in tracked.split()
     with sqlite3.connect(project / "mlflow.db") as db:
-        aliases = db.execute("select alias, version from registered_model_aliases").fetchall()
-    assert ("challenger", 1) in aliases
+        aliases = dict(db.execute("select alias, version from registered_model_aliases").fetchall())
+    assert aliases["challenger"] >= 1
+
+
+def test_demo_ran_the_promotion_flow(demo: tuple[Path, str]) -> None:
+    project, output = demo
+    assert "promotion end-to-end: passed" in output
+    with sqlite3.connect(project / "mlflow.db") as db:
+        aliases = dict(db.execute("select alias, version from registered_model_aliases").fetchall())
+    assert {"champion", "staging"} <= set(aliases)
+    log = subprocess.run(
+        ["git", "log", "--oneline", "--", "deploy/models.yaml"], cwd=project, capture_output=True, text=True, check=True
+    ).stdout
+    assert "Revert" in log
 
 
 def test_demo_project_passes_its_own_tests_in_its_own_environment(demo: tuple[Path, str]) -> None:

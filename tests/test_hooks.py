@@ -10,11 +10,12 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import DEFAULTS, TEMPLATE, render
 from cookiecutter.environment import StrictEnvironment
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.generate import generate_context
 from cookiecutter.prompt import prompt_for_config
+
+from support import DEFAULTS, TEMPLATE, render
 
 GOOD_ARN = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
 

@@ -11,8 +11,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import git_init, make, project_command_env, render
 from test_render import RENDERS
+
+from support import git_init, make, project_command_env, render
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import TEMPLATE, render
+
+from support import TEMPLATE, render
 
 RENDERS: dict[str, dict[str, str]] = {
     "default": {},

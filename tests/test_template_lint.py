@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from conftest import TEMPLATE
+from support import TEMPLATE
 
 PATHS = ["hooks", "tests", "scripts"]
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conftest import QUIET_ENV
+from support import QUIET_ENV
 
 DRIVER = Path(__file__).with_name("driver.py")
 EVIDENCE = ["--pr", "7", "--approvers", "alice,bob", "--commit", "0123456789abcdef", "--run-url", "local"]
@@ -207,7 +207,7 @@ class Driver:
 
 def rendered(tmp: Path, slug: str, **answers: str) -> Path:
     """A generated project with a model name of its own on the shared server, committed on main."""
-    from conftest import git_init, render
+    from support import git_init, render
 
     project = render(tmp, project_name=slug.replace("-", " ").title(), model_name=slug.replace("-", "_"), **answers)
     git_init(project)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from helpers_mlflow import free_port
 from promotion_support import DESIRED, EVIDENCE, Driver, Registry, desired_text, registry_for, rendered
 

@@ -9,8 +9,9 @@ import subprocess
 import sys
 
 import pytest
-from conftest import TEMPLATE, project_command_env
+
 from promotion_support import registry_for, rendered
+from support import TEMPLATE, project_command_env
 
 pytestmark = pytest.mark.slow
 

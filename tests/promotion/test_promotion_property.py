@@ -11,6 +11,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from promotion_support import DESIRED, EVIDENCE, Driver, desired_text, registry_for, rendered, set_model
 
 pytestmark = pytest.mark.slow

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import TEMPLATE, render
+
+from support import TEMPLATE, render
 
 FAKE_BIN = Path(__file__).with_name("fake_bin")
 PINS = TEMPLATE.parent / "shared/actions-pins.md"

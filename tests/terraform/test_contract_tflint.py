@@ -6,13 +6,15 @@ def test_contract_tflint_config():
     import re
 
     import hcl2
-    from conftest import PROJECT_TEMPLATE
     from hcl2.utils import SerializationOptions
-
     from tfcheck.checks import STANDARD_TAGS
 
-    config = hcl2.loads((PROJECT_TEMPLATE / ".tflint.hcl").read_text(),
-                        serialization_options=SerializationOptions(with_comments=False, strip_string_quotes=True))
+    from tf_support import PROJECT_TEMPLATE
+
+    config = hcl2.loads(
+        (PROJECT_TEMPLATE / ".tflint.hcl").read_text(),
+        serialization_options=SerializationOptions(with_comments=False, strip_string_quotes=True),
+    )
     plugins = {k: v for p in config["plugin"] for k, v in p.items() if not k.startswith("__")}
     aws = plugins['"aws"'] if '"aws"' in plugins else plugins["aws"]
     assert aws["enabled"] is True
@@ -22,7 +24,13 @@ def test_contract_tflint_config():
     assert re.fullmatch(r"\d+\.\d+\.\d+", terraform["version"])
     rules = {k.strip('"'): v for r in config["rule"] for k, v in r.items() if not k.startswith("__")}
     assert tuple(rules["aws_resource_missing_tags"]["tags"]) == STANDARD_TAGS
-    for rule in ("terraform_typed_variables", "terraform_documented_variables", "terraform_documented_outputs",
-                 "terraform_unused_declarations", "terraform_required_version", "terraform_required_providers"):
+    for rule in (
+        "terraform_typed_variables",
+        "terraform_documented_variables",
+        "terraform_documented_outputs",
+        "terraform_unused_declarations",
+        "terraform_required_version",
+        "terraform_required_providers",
+    ):
         assert rules[rule]["enabled"] is True, rule
     assert rules["terraform_naming_convention"]["format"] == "snake_case"

@@ -9,7 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import TEMPLATE, PROJECT_TEMPLATE, checkov_command, checkov_env, terraform_binary
+
+from tf_support import PROJECT_TEMPLATE, TEMPLATE, checkov_command, checkov_env, terraform_binary
 
 # (name, path inside the rendered project, or None for the template's own platform stack)
 ROOTS = {
@@ -28,8 +29,11 @@ def root_path(name: str, project: Path) -> Path:
 @pytest.mark.parametrize("name", ROOTS)
 def test_terraform_fmt(name, aws_project):
     root = root_path(name, aws_project)
-    result = subprocess.run([terraform_binary(), "fmt", "-check", "-recursive", "-diff", "-no-color", str(root)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [terraform_binary(), "fmt", "-check", "-recursive", "-diff", "-no-color", str(root)],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -60,14 +64,24 @@ def test_checkov(name, aws_project, tmp_path):
     """checkov once per root (project includes serving/): 0 failed, and every skip has a reason."""
     root = root_path(name, aws_project)
     report = tmp_path / "checkov"
-    cmd = checkov_command() + ["-d", str(root), "--framework", "terraform", "--skip-download",
-                               "--quiet", "-o", "json", "--output-file-path", str(report)]
+    cmd = [
+        *checkov_command(),
+        "-d",
+        str(root),
+        "--framework",
+        "terraform",
+        "--skip-download",
+        "--quiet",
+        "-o",
+        "json",
+        "--output-file-path",
+        str(report),
+    ]
     result = subprocess.run(cmd, capture_output=True, text=True, env=checkov_env(), timeout=300)
     data = json.loads((report / "results_json.json").read_text())
     runs = data if isinstance(data, list) else [data]
     summary = {k: sum(r["summary"][k] for r in runs) for k in ("passed", "failed", "skipped")}
-    failed = [f"{c['check_id']} {c['resource']} {c['file_path']}" for r in runs
-              for c in r["results"]["failed_checks"]]
+    failed = [f"{c['check_id']} {c['resource']} {c['file_path']}" for r in runs for c in r["results"]["failed_checks"]]
     assert result.returncode == 0 and not failed, "\n".join(failed) + result.stderr[-2000:]
     assert summary["passed"] + summary["skipped"] > 0  # the github root has few applicable checks
     for r in runs:
@@ -97,8 +111,7 @@ def test_rendered_answers(aws_project):
     assert '"${local.answers.storage_prefix}-data"' in locals_tf
     assert '"${local.answers.storage_prefix}-artifacts"' in locals_tf
     variables = (aws_project / "terraform" / "github" / "aws.tf").read_text()
-    for name in ("AWS_PR_ROLE_ARN", "AWS_DEPLOY_ROLE_ARN", "MLFLOW_TRACKING_URI", "DVC_BUCKET",
-                 "ARTIFACT_BUCKET"):
+    for name in ("AWS_PR_ROLE_ARN", "AWS_DEPLOY_ROLE_ARN", "MLFLOW_TRACKING_URI", "DVC_BUCKET", "ARTIFACT_BUCKET"):
         assert re.search(rf"^\s*{name}\s*=", variables, re.M), name
 
 

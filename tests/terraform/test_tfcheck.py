@@ -7,11 +7,11 @@ import subprocess
 import sys
 
 import pytest
-from conftest import PROJECT_TEMPLATE
-
 from tfcheck.checks import check_paths, constraint_allows
 
-GOOD = '''
+from tf_support import PROJECT_TEMPLATE
+
+GOOD = """
 terraform {
   required_version = ">= 1.10.0"
   required_providers {
@@ -66,33 +66,65 @@ output "bucket" {
   description = "The bucket."
   value       = aws_s3_bucket.data.id
 }
-'''
+"""
 
 # (case, text replacement applied to GOOD, rule expected in the findings)
 BAD = [
-    ("unknown argument", ('bucket = var.name', 'bucket = var.name\n  buckett = "x"'), "schema-unknown-argument"),
-    ("unknown block", ('bucket = var.name', 'bucket = var.name\n  versioning_config {\n    enabled = true\n  }'), "schema-unknown-block"),
+    ("unknown argument", ("bucket = var.name", 'bucket = var.name\n  buckett = "x"'), "schema-unknown-argument"),
+    (
+        "unknown block",
+        ("bucket = var.name", "bucket = var.name\n  versioning_config {\n    enabled = true\n  }"),
+        "schema-unknown-block",
+    ),
     ("unknown nested argument", ('status = "Enabled"', 'status = "Enabled"\n    days = 3'), "schema-unknown-argument"),
-    ("unknown block in dynamic content", ("noncurrent_days = noncurrent_version_expiration.value", "noncurrent_days = 1\n        expiration_days = 2"), "schema-unknown-argument"),
-    ("missing required argument", ('bucket = aws_s3_bucket.data.id\n  rule', 'rule'), "schema-missing-required"),
-    ("missing required nested argument", ('    status = "Enabled"\n', ''), "schema-missing-required"),
-    ("unknown resource type", ('resource "aws_s3_bucket" "data"', 'resource "aws_s3_buckets" "data"'), "schema-unknown-type"),
-    ("provider without schema", ('output "bucket"', 'resource "nosuch_thing" "x" {}\n\noutput "bucket"'), "schema-unknown-provider"),
-    ("untyped variable", ('  type        = string\n', ''), "variable-type"),
-    ("undocumented variable", ('  description = "Bucket name."\n', ''), "variable-description"),
-    ("unused variable", ('output "bucket"', 'variable "spare" {\n  type        = string\n  description = "x"\n}\n\noutput "bucket"'), "unused-variable"),
-    ("unused local", ('locals {', 'locals {\n  spare = 1'), "unused-local"),
-    ("no required_version", ('required_version = ">= 1.10.0"', ''), "required-version"),
+    (
+        "unknown block in dynamic content",
+        ("noncurrent_days = noncurrent_version_expiration.value", "noncurrent_days = 1\n        expiration_days = 2"),
+        "schema-unknown-argument",
+    ),
+    ("missing required argument", ("bucket = aws_s3_bucket.data.id\n  rule", "rule"), "schema-missing-required"),
+    ("missing required nested argument", ('    status = "Enabled"\n', ""), "schema-missing-required"),
+    (
+        "unknown resource type",
+        ('resource "aws_s3_bucket" "data"', 'resource "aws_s3_buckets" "data"'),
+        "schema-unknown-type",
+    ),
+    (
+        "provider without schema",
+        ('output "bucket"', 'resource "nosuch_thing" "x" {}\n\noutput "bucket"'),
+        "schema-unknown-provider",
+    ),
+    ("untyped variable", ("  type        = string\n", ""), "variable-type"),
+    ("undocumented variable", ('  description = "Bucket name."\n', ""), "variable-description"),
+    (
+        "unused variable",
+        ('output "bucket"', 'variable "spare" {\n  type        = string\n  description = "x"\n}\n\noutput "bucket"'),
+        "unused-variable",
+    ),
+    ("unused local", ("locals {", "locals {\n  spare = 1"), "unused-local"),
+    ("no required_version", ('required_version = ">= 1.10.0"', ""), "required-version"),
     ("provider constraint excludes schema", ('version = "~> 6.25"', 'version = "~> 5.0"'), "provider-constraint"),
-    ("provider without constraint", ('      version = "~> 6.25"\n', ''), "provider-constraint"),
+    ("provider without constraint", ('      version = "~> 6.25"\n', ""), "provider-constraint"),
     ("provider wrong source", ('source  = "hashicorp/aws"', 'source  = "someone/aws"'), "provider-constraint"),
-    ("non-snake resource name", ('resource "aws_s3_bucket" "data"', 'resource "aws_s3_bucket" "DataBucket"'), "snake-case"),
+    (
+        "non-snake resource name",
+        ('resource "aws_s3_bucket" "data"', 'resource "aws_s3_bucket" "DataBucket"'),
+        "snake-case",
+    ),
     ("non-snake variable name", ('variable "name"', 'variable "bucketName"'), "snake-case"),
-    ("undocumented output", ('  description = "The bucket."\n', ''), "output-description"),
-    ("missing tags", ('    "cost-center" = "cc"\n', ''), "standard-tags"),
-    ("no default tags", ('  default_tags {\n    tags = local.tags\n  }\n', ''), "standard-tags"),
-    ("argument written as block", ('bucket = var.name', 'bucket = var.name\n  tags {\n    a = 1\n  }'), "schema-unknown-block"),
-    ("block written as argument", ('bucket = var.name', 'bucket = var.name\n  versioning = {}'), "schema-block-as-argument"),
+    ("undocumented output", ('  description = "The bucket."\n', ""), "output-description"),
+    ("missing tags", ('    "cost-center" = "cc"\n', ""), "standard-tags"),
+    ("no default tags", ("  default_tags {\n    tags = local.tags\n  }\n", ""), "standard-tags"),
+    (
+        "argument written as block",
+        ("bucket = var.name", "bucket = var.name\n  tags {\n    a = 1\n  }"),
+        "schema-unknown-block",
+    ),
+    (
+        "block written as argument",
+        ("bucket = var.name", "bucket = var.name\n  versioning = {}"),
+        "schema-block-as-argument",
+    ),
     ("parse error", ('output "bucket" {', 'output "bucket" {{'), "parse-error"),
 ]
 
@@ -116,7 +148,7 @@ def test_wrong_hcl_fails(tmp_path, case, change, rule):
 
 
 def test_finding_is_one_line_with_location(tmp_path):
-    findings = run(tmp_path, GOOD.replace('bucket = var.name', 'bucket = var.name\n  buckett = "x"'))
+    findings = run(tmp_path, GOOD.replace("bucket = var.name", 'bucket = var.name\n  buckett = "x"'))
     line = str(findings[0])
     assert "\n" not in line
     assert line.startswith(f"{tmp_path}/main.tf:") and ": schema-unknown-argument: " in line
@@ -133,10 +165,21 @@ def test_cli_exit_codes(tmp_path):
     assert bad.returncode == 1 and "provider-constraint" in bad.stdout
 
 
-@pytest.mark.parametrize("constraint,ok", [
-    ("~> 6.25", True), ("~> 6.0", True), ("~> 6.25.0", True), ("~> 6.26", False), ("~> 5.0", False),
-    (">= 6.0, < 7.0", True), ("6.25.0", True), ("= 6.24.0", False), ("!= 6.25.0", False), ("> 6.25", False),
-])
+@pytest.mark.parametrize(
+    "constraint,ok",
+    [
+        ("~> 6.25", True),
+        ("~> 6.0", True),
+        ("~> 6.25.0", True),
+        ("~> 6.26", False),
+        ("~> 5.0", False),
+        (">= 6.0, < 7.0", True),
+        ("6.25.0", True),
+        ("= 6.24.0", False),
+        ("!= 6.25.0", False),
+        ("> 6.25", False),
+    ],
+)
 def test_constraint_semantics(constraint, ok):
     assert constraint_allows(constraint, "6.25.0") is ok
 
