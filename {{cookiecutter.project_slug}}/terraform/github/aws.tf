@@ -19,5 +19,7 @@ locals {
     MLFLOW_TRACKING_URI = data.terraform_remote_state.aws.outputs.mlflow_tracking_uri
     DVC_BUCKET          = data.terraform_remote_state.aws.outputs.dvc_bucket
     ARTIFACT_BUCKET     = data.terraform_remote_state.aws.outputs.artifact_bucket
+    # New MLflow experiments keep artifacts here: the only prefix the CI roles may write.
+    MLFLOW_ARTIFACT_LOCATION = "s3://${data.terraform_remote_state.aws.outputs.artifact_bucket}/mlflow"
   }
 }
