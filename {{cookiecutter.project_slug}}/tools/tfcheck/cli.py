@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     schemas = Schemas()
-    if not schemas.by_provider:
+    if not schemas.by_provider and not args.rules_only:
         print(
             "tfcheck: no cdktf-cdktf-provider-* package installed: no schema to check against",
             file=sys.stderr,
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         print(finding)
     providers = ", ".join(
         f"{p['provider']['source']} {p['provider']['version']}" for p in schemas.by_provider.values()
-    )
+    ) or "no provider schema (--rules-only)"
     print(
         f"tfcheck: {stats['modules']} module(s), {stats['resources']} resource and "
         f"{stats['data']} data block(s) checked against {providers}: "
