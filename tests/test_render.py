@@ -138,7 +138,8 @@ def test_exact_files_for_the_answers(name: str, renders: dict[str, Path]) -> Non
     assert files_of(project) == expected
     for other, folders in CLOUD_FOLDERS.items():
         for folder in folders:
-            assert (project / folder).exists() == (other == cloud), folder
+            # GCP and Azure have no project Terraform yet: their folder exists only once it has files.
+            assert (project / folder).exists() == (other == cloud and bool(template_files(folder))), folder
 
 
 @pytest.mark.parametrize("name", sorted(RENDERS))
