@@ -11,6 +11,10 @@ export PATH := $(TOOLS)/bin:$(PATH)
 export UV_PYTHON_DOWNLOADS := never
 DEMO_DIR ?= $(or $(TMPDIR),/tmp)/mlops-gitops-demo
 PYTEST_ARGS ?=
+# Azurite, the Azure Blob emulator of the storage tests (tests/helpers_storage.py). Pinned: 3.35 is
+# the last line that runs on Node 20 (3.37 needs Node 22).
+AZURITE_VERSION := 3.35.0
+AZURITE := $(TOOLS)/azurite/.installed-$(AZURITE_VERSION)
 
 .PHONY: help demo test bench lint clean
 
@@ -25,10 +29,15 @@ $(UV):
 	$(UV) sync --locked -q
 	@touch $@
 
+$(AZURITE):
+	rm -rf $(TOOLS)/azurite
+	npm install --prefix $(TOOLS)/azurite --no-audit --no-fund --loglevel=error azurite@$(AZURITE_VERSION)
+	@touch $@
+
 demo: .venv/.synced ## Generate a project with default answers and run its whole loop locally
 	$(UV) run --no-sync python scripts/demo.py "$(DEMO_DIR)"
 
-test: .venv/.synced ## Run the template's test suite
+test: .venv/.synced $(AZURITE) ## Run the template's test suite
 	$(UV) run --no-sync pytest $(PYTEST_ARGS)
 
 bench: .venv/.synced ## Print the benchmark figures (not a test)
