@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -32,10 +33,12 @@ def test_project_lints_tests_and_reproduces(name: str, tmp_path: Path, shared_en
     assert (project / "dvc.lock").is_file()
     report = (project / "reports/report.md").read_text()
     assert "![ROC curve](plots/roc_curve.png)" in report
-    # A second run has nothing to do: every stage is cached.
+    # A second run has nothing to do, and DVC agrees stage by stage.
     again = make(project, "pipeline", env=env)
-    assert "didn't change, skipping" in again.stdout
+    assert "pipeline: up to date, nothing to run" in again.stdout
     assert "Running stage" not in again.stdout
+    repro = subprocess.run(["uv", "run", "dvc", "repro"], cwd=project, env=env, capture_output=True, text=True)
+    assert repro.returncode == 0 and "Running stage" not in repro.stdout, repro.stdout
 
 
 def test_bad_data_stops_the_pipeline_and_registers_nothing(tmp_path: Path, shared_env) -> None:
