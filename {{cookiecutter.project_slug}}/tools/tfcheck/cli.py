@@ -33,9 +33,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     for finding in findings:
         print(finding)
-    providers = ", ".join(
-        f"{p['provider']['source']} {p['provider']['version']}" for p in schemas.by_provider.values()
-    ) or "no provider schema (--rules-only)"
+    providers = (
+        ", ".join(
+            f"{p['provider']['source']} {p['provider']['version']}" for p in schemas.by_provider.values()
+        )
+        or "no provider schema (--rules-only)"
+    )
     print(
         f"tfcheck: {stats['modules']} module(s), {stats['resources']} resource and "
         f"{stats['data']} data block(s) checked against {providers}: "
