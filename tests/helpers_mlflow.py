@@ -25,6 +25,14 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def server_command(mlflow: Path, port: int, root: Path, artifacts: str) -> list[str]:
+    """`mlflow server` on loopback with one worker and a SQLite store in `root`, artifacts proxied."""
+    return [
+        str(mlflow), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+        "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}", "--artifacts-destination", artifacts,
+    ]  # fmt: skip
+
+
 def wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: float = 120) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -50,20 +58,7 @@ def mlflow_server(shared_env, tmp_path_factory: pytest.TempPathFactory) -> Itera
     env.pop("MLFLOW_TRACKING_URI", None)
     with log.open("w") as output:
         process = subprocess.Popen(
-            [
-                str(env_dir / "bin/mlflow"),
-                "server",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                "1",
-                "--backend-store-uri",
-                f"sqlite:///{root / 'mlflow.db'}",
-                "--artifacts-destination",
-                str(root / "artifacts"),
-            ],
+            server_command(env_dir / "bin/mlflow", port, root, str(root / "artifacts")),
             stdout=output,
             stderr=subprocess.STDOUT,
             env=env,

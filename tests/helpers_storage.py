@@ -44,7 +44,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from helpers_mlflow import free_port, wait_until_up
+from helpers_mlflow import free_port, server_command, wait_until_up
 from support import QUIET_ENV, TEMPLATE
 
 VENV_BIN = Path(__file__).resolve().parents[1] / ".venv" / "bin"
@@ -613,20 +613,7 @@ class MlflowServers:
             port = free_port()
             service = Service(
                 "mlflow",
-                [
-                    str(self.mlflow),
-                    "server",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--workers",
-                    "1",
-                    "--backend-store-uri",
-                    f"sqlite:///{root / 'mlflow.db'}",
-                    "--artifacts-destination",
-                    emulator.artifacts_destination(self.bucket, self.prefix),
-                ],
+                server_command(self.mlflow, port, root, emulator.artifacts_destination(self.bucket, self.prefix)),
                 root,
                 {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **emulator.mlflow_server_env()},
             )
