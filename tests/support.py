@@ -54,14 +54,15 @@ def render(output_dir: Path, **answers: Any) -> Path:
 
 
 def python_for(version: str) -> str:
-    """An interpreter of `version`: on PATH, or in pyenv's folder (where this machine keeps them)."""
-    candidates = [shutil.which(f"python{version}")]
+    """An interpreter of `version`: in pyenv's folder (where this machine keeps them) or on PATH."""
     pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    candidates += sorted(str(p) for p in pyenv.glob(f"{version}.*/bin/python{version}"))
+    candidates = sorted(str(p) for p in pyenv.glob(f"{version}.*/bin/python{version}"))
+    candidates.append(shutil.which(f"python{version}") or "")
     if sys.version_info[:2] == tuple(int(x) for x in version.split(".")):
         candidates.insert(0, sys.executable)
-    for candidate in candidates:
-        if candidate and Path(candidate).exists():
+    for candidate in filter(None, candidates):
+        # pyenv's shims exist for every installed version but fail for inactive ones: ask each.
+        if subprocess.run([candidate, "--version"], capture_output=True).returncode == 0:
             return candidate
     pytest.skip(f"Python {version} is not installed on this machine (uv cannot download it offline)")
     raise AssertionError  # unreachable

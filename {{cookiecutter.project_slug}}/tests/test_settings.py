@@ -7,7 +7,7 @@ from {{ cookiecutter.package_name }} import settings
 
 def test_params_are_read_from_the_project(project: settings.Settings) -> None:
     assert project.model_name == "{{ cookiecutter.model_name }}"
-    assert project.section("gate")["primary_metric"] == "roc_auc"
+    assert project.section("gate")["primary_metric"] == "{{ cookiecutter.primary_metric }}"
 
 
 def test_tracking_defaults_to_sqlite_in_the_project_and_env_overrides(
