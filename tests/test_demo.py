@@ -35,8 +35,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 def test_demo_prints_where_everything_is(demo: tuple[Path, str]) -> None:
     project, output = demo
     for label, relative in (("report", "reports/report.md"), ("metrics", "metrics.json"), ("registry", "mlflow.db")):
-        line = next(line for line in output.splitlines() if line.strip().startswith(label))
-        assert str(project / relative) in line
+        lines = [line.split() for line in output.splitlines()]
+        assert [label, str(project / relative)] in [words[:2] for words in lines], label
         assert (project / relative).is_file()
     assert "make ui" in output
 
