@@ -68,6 +68,7 @@ BASE_FILES = [
     "src/{package}/featurize.py",
     "src/{package}/prepare.py",
     "src/{package}/report.py",
+    "src/{package}/sample_data.py",
     "src/{package}/settings.py",
     "src/{package}/tracking.py",
     "src/{package}/train.py",

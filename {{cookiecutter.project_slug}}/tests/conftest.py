@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }} import settings
+from {{ cookiecutter.package_name }} import sample_data, settings
 
 # Fixtures of a throw-away registry for the promotion and lineage tests.
 pytest_plugins = ["registry_helpers"]
@@ -16,16 +16,21 @@ pytest_plugins = ["registry_helpers"]
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def copy_inputs(dest: Path) -> None:
+    """params, schema and the raw data into `dest`. Where the data was not pulled (CI's checks job
+    has no cloud credentials), the same bytes are exported again from scikit-learn's copy."""
+    for relative in ("params.yaml", "data/schema.yaml", "data/raw/breast_cancer.csv.dvc"):
+        (dest / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ROOT / relative, dest / relative)
+    raw = ROOT / "data/raw/breast_cancer.csv"
+    (dest / "data/raw/breast_cancer.csv").write_text(
+        raw.read_text(encoding="utf-8") if raw.exists() else sample_data.export(), encoding="utf-8"
+    )
+
+
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> settings.Settings:
-    for relative in (
-        "params.yaml",
-        "data/schema.yaml",
-        "data/raw/breast_cancer.csv",
-        "data/raw/breast_cancer.csv.dvc",
-    ):
-        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(ROOT / relative, tmp_path / relative)
+    copy_inputs(tmp_path)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("PROJECT_ROOT", raising=False)
     # Tests never write to a real server or to the project's own store.

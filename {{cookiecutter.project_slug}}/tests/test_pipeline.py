@@ -1,10 +1,10 @@
 """Smoke test: every stage in order on the shipped data, against a throw-away tracking store."""
 
 import json
-from pathlib import Path
 
 import pytest
 import yaml
+from conftest import copy_inputs
 
 from {{ cookiecutter.package_name }} import evaluate, featurize, prepare, report, settings, tracking, train, validate
 from {{ cookiecutter.package_name }}.cli import StageError
@@ -13,15 +13,7 @@ from {{ cookiecutter.package_name }}.cli import StageError
 @pytest.fixture(scope="module")
 def ran(tmp_path_factory: pytest.TempPathFactory) -> settings.Settings:
     root = tmp_path_factory.mktemp("project")
-    source = Path(__file__).resolve().parents[1]
-    for relative in (
-        "params.yaml",
-        "data/schema.yaml",
-        "data/raw/breast_cancer.csv",
-        "data/raw/breast_cancer.csv.dvc",
-    ):
-        (root / relative).parent.mkdir(parents=True, exist_ok=True)
-        (root / relative).write_bytes((source / relative).read_bytes())
+    copy_inputs(root)
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
         patch.delenv("MLFLOW_TRACKING_URI", raising=False)
