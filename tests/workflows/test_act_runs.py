@@ -25,7 +25,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from helpers_storage import CLOUD_ENV_PREFIXES, GUARD_ENV, committed_remote, split_url
