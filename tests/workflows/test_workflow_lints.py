@@ -54,8 +54,9 @@ PINS = {
 }
 SHARED_PINS = TEMPLATE.parent / "shared/actions-pins.md"
 # Jobs that hold a cloud identity: those calling the auth action. Jobs that post on a PR: those
-# running `cml`, directly or through a make target whose recipe runs it.
+# running `cml`, directly or through a make target whose recipe runs it, or an action that comments.
 CLOUD_AUTH = "./.github/actions/cloud-auth"
+COMMENTING_ACTIONS = ("infracost/actions/diff@",)
 
 
 @pytest.fixture(scope="module")
@@ -182,6 +183,7 @@ def test_hardening_rules(cloud: str, projects: dict[str, Path]) -> None:
             runs = [str(s.get("run", "")) for s in steps]
             authenticates = any(u.startswith(CLOUD_AUTH) for u in uses)
             comments = any(re.search(r"(^|\s)cml ", r) or set(r.split()[1:]) & posting for r in runs if r.strip())
+            comments = comments or any(u.startswith(COMMENTING_ACTIONS) for u in uses)
             assert (permissions.get("id-token") == "write") == authenticates, f"{where}: id-token only with cloud auth"
             assert (permissions.get("pull-requests") == "write") == comments, f"{where}: pull-requests only to comment"
             # A job that opens a PR (cml pr create, directly or in a recipe) pushes a branch first.
