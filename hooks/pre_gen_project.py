@@ -7,6 +7,7 @@ update tools (cruft) re-run this hook.
 
 from __future__ import annotations
 
+import difflib
 import json
 import keyword
 import re
@@ -15,6 +16,9 @@ import sys
 # Answers arrive as one JSON string literal: quotes, newlines and backslashes in an answer stay
 # data and can never become code in this file.
 ANSWERS: dict = json.loads({{cookiecutter | tojson | tojson}})  # noqa: F821
+
+# Display name and an example region of each cloud, for messages.
+CLOUD_NAMES = {"aws": ("AWS", "eu-west-1"), "gcp": ("Google Cloud", "europe-west1"), "azure": ("Azure", "westeurope")}
 
 REGIONS = {
     "aws": {
@@ -278,7 +282,15 @@ def check_regions(cloud: str) -> None:
     region, dr_region = text("cloud_region", 40), text("dr_region", 40)
     for name, value in (("cloud_region", region), ("dr_region", dr_region)):
         if value not in REGIONS[cloud]:
-            fail(name, f"'{value}' is not a {cloud} region", f"Use a region name such as {sorted(REGIONS[cloud])[0]}")
+            # Another cloud's region: show this cloud's example; a typo: the nearest name.
+            other = [CLOUD_NAMES[c][0] for c in REGIONS if value in REGIONS[c]]
+            near = [] if other else difflib.get_close_matches(value, sorted(REGIONS[cloud]), n=1)
+            problem = f"'{value}' is " + (f"an {other[0]} region, " if other else "") + "not a region of "
+            fail(
+                name,
+                problem + CLOUD_NAMES[cloud][0],
+                f"Use a region name such as {(near or [CLOUD_NAMES[cloud][1]])[0]}",
+            )
     if region == dr_region:
         fail(
             "dr_region",

@@ -34,17 +34,20 @@ BAD_ANSWERS: dict[str, tuple[dict[str, str], str]] = {
     "author e-mail": ({"author_email": "nobody"}, "author_email: 'nobody' is not an e-mail address"),
     "github owner with edge hyphen": ({"github_owner": "-org-"}, "github_owner: '-org-' is not a GitHub"),
     "github owner too long": ({"github_owner": "o" * 40}, "github_owner: is 40 characters long"),
-    "unknown aws region": ({"cloud_region": "mars-north-1"}, "cloud_region: 'mars-north-1' is not a aws region"),
+    "unknown aws region": ({"cloud_region": "mars-north-1"}, "cloud_region: 'mars-north-1' is not a region of AWS"),
     "aws region for gcp": (
         {"cloud_provider": "gcp", "cloud_region": "eu-west-1"},
-        "cloud_region: 'eu-west-1' is not a gcp region",
+        "cloud_region: 'eu-west-1' is an AWS region, not a region of Google Cloud. Use a region name such as europe-west1",
     ),
     "azure region typo": (
         {"cloud_provider": "azure", "cloud_region": "west-europe"},
-        "'west-europe' is not a azure region",
+        "'west-europe' is not a region of Azure. Use a region name such as westeurope",
     ),
     "dr region equals main region": ({"dr_region": "eu-west-1"}, "dr_region: is the same as cloud_region"),
-    "unknown dr region": ({"dr_region": "eu-west-9"}, "dr_region: 'eu-west-9' is not a aws region"),
+    "unknown dr region": (
+        {"dr_region": "eu-west-9"},
+        "dr_region: 'eu-west-9' is not a region of AWS. Use a region name such as eu-west-3",
+    ),
     "metric direction not yes/no": ({"metric_higher_is_better": "maybe"}, "metric_higher_is_better: 'maybe'"),
     "code owner without @": ({"code_owners": "ml-team"}, "code_owners: 'ml-team' is not a GitHub user or team"),
     "model name with slash": ({"model_name": "team/model"}, "model_name: 'team/model' cannot be used"),
@@ -122,7 +125,7 @@ def test_cli_exits_non_zero_on_a_bad_answer(tmp_path: Path) -> None:
     )
     assert done.returncode != 0
     assert hook_error_lines(done.stderr) == [
-        "ERROR: cloud_region: 'nowhere' is not a aws region. Use a region name such as af-south-1"
+        "ERROR: cloud_region: 'nowhere' is not a region of AWS. Use a region name such as eu-west-1"
     ]
     assert list(tmp_path.iterdir()) == []
 
@@ -218,7 +221,7 @@ def test_post_gen_hook_is_idempotent(cloud: str, tmp_path: Path) -> None:
 
 def test_hooks_never_touch_the_network() -> None:
     """Hooks import only the standard library modules they need; no sockets, no subprocesses."""
-    allowed = {"__future__", "json", "keyword", "re", "sys", "shutil", "pathlib"}
+    allowed = {"__future__", "difflib", "json", "keyword", "re", "sys", "shutil", "pathlib"}
     for hook in (TEMPLATE / "hooks").glob("*.py"):
         tree = ast.parse(hook.read_text())
         imported = {
