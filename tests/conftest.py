@@ -6,12 +6,16 @@ conftest.py, so `import conftest` would give whichever one pytest loaded last.
 
 from __future__ import annotations
 
+import contextlib
+import json
+import tempfile
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from support import CACHE, project_env
+from support import CACHE, TEMPLATE, build_project_env, project_env, project_requirements
 
 # Session-wide servers live in plugins so that any test folder can use them.
 pytest_plugins = ["helpers_mlflow", "helpers_storage"]
@@ -19,6 +23,25 @@ pytest_plugins = ["helpers_mlflow", "helpers_storage"]
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     session.config.stash[_STARTED] = time.time()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """When test_project.py runs, build the environments of the other Python versions in the
+    background: the early tests mostly wait on servers and leave a core idle. shared_env() then
+    finds them built (or waits on the build's lock). Rendering (cookiecutter changes the working
+    directory) stays in this thread; the background one only runs uv."""
+    if not any(item.path.name == "test_project.py" for item in session.items):
+        return
+    versions = json.loads((TEMPLATE / "cookiecutter.json").read_text())["python_version"][1:]
+    requirements = project_requirements(Path(tempfile.mkdtemp(prefix="prebuild-")))
+
+    def build() -> None:
+        for version in versions:
+            # A failure (a Python not installed, say) is reported by shared_env() in its test.
+            with contextlib.suppress(BaseException):
+                build_project_env(version, requirements)
+
+    threading.Thread(target=build, name="prebuild-envs", daemon=True).start()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -92,7 +92,11 @@ def project_requirements(tmp: Path) -> list[str]:
 
 def project_env(version: str, tmp: Path) -> Path:
     """A virtual environment holding every generated project's pins; built once, then reused."""
-    requirements = project_requirements(tmp)
+    return build_project_env(version, project_requirements(tmp))
+
+
+def build_project_env(version: str, requirements: list[str]) -> Path:
+    """project_env() once the pins are known (no rendering: safe in a background thread)."""
     key = hashlib.sha256("\n".join([version, *requirements]).encode()).hexdigest()[:12]
     env = CACHE / f"project-env-{version}-{key}"
     CACHE.mkdir(exist_ok=True)
