@@ -98,7 +98,7 @@ class Prepared:
         params = self.project / "params.yaml"
         params.write_text(params.read_text().replace("n_estimators: 200", "n_estimators: 150"))
         git(self.project, "commit", "-q", "-am", "Fewer trees")
-        # As on a fresh CI checkout: no DVC cache, no data; `make pull-data` must fetch them.
+        # As on a fresh CI checkout: no DVC cache, no data; `make pull` must fetch them.
         subprocess.run(["rm", "-rf", ".dvc/cache", "data/raw/breast_cancer.csv"], cwd=self.project, check=True)
 
     def event(self, head_repo: str | None = None) -> dict:
@@ -188,7 +188,9 @@ def test_pr_pipeline_job(cloud: str, prepared) -> None:
     hashes = {tag["value"] for tag in tags if re.fullmatch(r"dvc\..+\.md5", tag["key"])}
     assert len(hashes) >= 4, tags
     objects = stored_hashes(ready)
-    assert re.search(r"(\d+) files? pushed", run.output), run.output[-3000:]
+    # Pull and push went through the project's storage module (`make pull` / `make push`).
+    assert re.search(r"pull: .*\(cloud: \w+://", run.output), run.output[-3000:]
+    assert re.search(r"push: (\d+) files? pushed \(cloud: \w+://", run.output), run.output[-3000:]
     assert hashes <= objects, (hashes - objects, sorted(objects))
     assert objects - before, "the run pushed no new object (its model)"
 
