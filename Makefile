@@ -37,8 +37,12 @@ $(AZURITE):
 demo: .venv/.synced ## Generate a project with default answers and run its whole loop locally
 	$(UV) run --no-sync python scripts/demo.py "$(DEMO_DIR)"
 
+# Two workers, each taking whole test files (module fixtures such as the renders of
+# test_project.py stay in one process); PYTEST_WORKERS=0 runs everything in this process.
+PYTEST_WORKERS ?= 2
+
 test: .venv/.synced $(AZURITE) ## Run the template's test suite
-	$(UV) run --no-sync pytest $(PYTEST_ARGS)
+	$(UV) run --no-sync pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: .venv/.synced ## Print the benchmark figures (not a test)
 	$(UV) run --no-sync python scripts/bench.py

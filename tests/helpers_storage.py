@@ -655,6 +655,18 @@ def storage_timings() -> dict[str, dict[str, float]]:
     return TIMINGS
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """An xdist worker hands its timings to the controller, which prints the summary."""
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["storage_timings"] = {cloud: dict(times) for cloud, times in TIMINGS.items()}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    for cloud, times in getattr(node, "workeroutput", {}).get("storage_timings", {}).items():
+        TIMINGS.setdefault(cloud, {}).update(times)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     measured = {cloud: times for cloud, times in TIMINGS.items() if times}
     if measured:
