@@ -483,6 +483,10 @@ class GcsEmulator(Emulator):
             if exc.code != 409:
                 raise
 
+    def delete_object(self, bucket: str, name: str) -> None:
+        quoted = urllib.parse.quote(bucket, safe=""), urllib.parse.quote(name, safe="")
+        self.call("DELETE", "/storage/v1/b/{}/o/{}".format(*quoted))
+
     def list_objects(self, bucket: str, prefix: str = "") -> dict[str, int]:
         found: dict[str, int] = {}
         token = ""
