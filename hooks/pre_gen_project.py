@@ -282,15 +282,12 @@ def check_regions(cloud: str) -> None:
     region, dr_region = text("cloud_region", 40), text("dr_region", 40)
     for name, value in (("cloud_region", region), ("dr_region", dr_region)):
         if value not in REGIONS[cloud]:
-            # Another cloud's region: show this cloud's example; a typo: the nearest name.
-            other = [CLOUD_NAMES[c][0] for c in REGIONS if value in REGIONS[c]]
-            near = [] if other else difflib.get_close_matches(value, sorted(REGIONS[cloud]), n=1)
-            problem = f"'{value}' is " + (f"an {other[0]} region, " if other else "") + "not a region of "
-            fail(
-                name,
-                problem + CLOUD_NAMES[cloud][0],
-                f"Use a region name such as {(near or [CLOUD_NAMES[cloud][1]])[0]}",
-            )
+            here, example = CLOUD_NAMES[cloud]
+            other = next((CLOUD_NAMES[c][0] for c in REGIONS if value in REGIONS[c]), None)
+            if other:  # another cloud's region: this cloud's example
+                fail(name, f"'{value}' is a region of {other}, not of {here}", f"Use a region name such as {example}")
+            near = difflib.get_close_matches(value, sorted(REGIONS[cloud]), n=1) or [example]  # a typo
+            fail(name, f"'{value}' is not a region of {here}", f"Use a region name such as {near[0]}")
     if region == dr_region:
         fail(
             "dr_region",

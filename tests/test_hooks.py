@@ -37,7 +37,7 @@ BAD_ANSWERS: dict[str, tuple[dict[str, str], str]] = {
     "unknown aws region": ({"cloud_region": "mars-north-1"}, "cloud_region: 'mars-north-1' is not a region of AWS"),
     "aws region for gcp": (
         {"cloud_provider": "gcp", "cloud_region": "eu-west-1"},
-        "cloud_region: 'eu-west-1' is an AWS region, not a region of Google Cloud. Use a region name such as europe-west1",
+        "cloud_region: 'eu-west-1' is a region of AWS, not of Google Cloud. Use a region name such as europe-west1",
     ),
     "azure region typo": (
         {"cloud_provider": "azure", "cloud_region": "west-europe"},

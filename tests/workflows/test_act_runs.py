@@ -178,15 +178,14 @@ def test_pr_pipeline_job(cloud: str, prepared) -> None:
     assert tags["ci.pr_number"] == str(PR_NUMBER)
     assert tags["git.commit"] == head
     assert tags["git.branch"] == "tune-forest"
-    params = rest(uri, "runs/get", run_id=version["run_id"])["run"]["data"]["params"]
-    assert {"key": "random_forest.n_estimators", "value": "150"} in params
+    data = rest(uri, "runs/get", run_id=version["run_id"])["run"]["data"]
+    assert {"key": "random_forest.n_estimators", "value": "150"} in data["params"]
 
     # The DVC outputs reached the emulated bucket (shared with other tests of this cloud, so by
     # content): the stage outputs the candidate was trained from, as its lineage tags name them,
     # and the new model (150 trees: no other test makes it).
-    tags = rest(uri, "runs/get", run_id=version["run_id"])["run"]["data"]["tags"]
-    hashes = {tag["value"] for tag in tags if re.fullmatch(r"dvc\..+\.md5", tag["key"])}
-    assert len(hashes) >= 4, tags
+    hashes = {tag["value"] for tag in data["tags"] if re.fullmatch(r"dvc\..+\.md5", tag["key"])}
+    assert len(hashes) >= 4, data["tags"]
     objects = stored_hashes(ready)
     # Pull and push went through the project's storage module (`make pull` / `make push`).
     assert re.search(r"pull: .*\(cloud: \w+://", run.output), run.output[-3000:]
