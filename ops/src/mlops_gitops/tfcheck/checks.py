@@ -15,7 +15,7 @@ from pathlib import Path
 import hcl2
 from hcl2.utils import SerializationOptions
 
-from tfcheck.schema import Schemas
+from .schema import Schemas
 
 STANDARD_TAGS = ("project", "environment", "owner", "cost-center", "managed-by")
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
-from registry_helpers import EVIDENCE, Registry
+from conftest import EVIDENCE, RAW, Registry
 
-from {{ cookiecutter.package_name }} import lineage
+from mlops_gitops import lineage
+from mlops_gitops.project import Project
 
 
 @pytest.mark.parametrize(
@@ -40,7 +42,8 @@ def test_chain_from_alias_and_version(registry: Registry, capsys: pytest.Capture
         "pr": "",
         "workflow_run": "",
     }
-    assert info["data"]["dvc_md5"] == {"data.raw": "d41d8cd98f00b204e9800998ecf8427e"}
+    assert info["data"]["dvc_md5"] == {"data.raw": "0123456789abcdef0123456789abcdef"}
+    assert info["data"]["same_as_workspace"] is True
     assert info["params"] == {"estimator": "random_forest"}
     assert info["promotions"]["production"]["approvers"] == "alice,bob"
 
@@ -65,3 +68,18 @@ def test_unknown_alias_and_version_are_one_line(
     assert capsys.readouterr().err.strip() == f"lineage: model '{registry.model}' has no alias 'nope'"
     assert lineage.main(["42"]) == 1
     assert "version 42" in capsys.readouterr().err
+
+
+def test_training_tags_name_the_data_commit_and_ci_run(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PR_NUMBER", "17")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "org/repo")
+    monkeypatch.setenv("GITHUB_RUN_ID", "9")
+    monkeypatch.setenv("GITHUB_HEAD_REF", "feature/x")
+    tags = lineage.training_tags(project, [RAW])
+    assert tags["dvc.data.raw.md5"] == "0123456789abcdef0123456789abcdef"  # from the .dvc file
+    assert tags[f"dvc.{RAW}.md5"] == hashlib.md5(project.path(RAW).read_bytes()).hexdigest()
+    assert tags["git.branch"] == "feature/x" and tags["git.commit"] == "unknown"  # no repository here
+    assert tags["ci.pr_number"] == "17"
+    assert tags["ci.workflow_run_url"] == "https://github.com/org/repo/actions/runs/9"

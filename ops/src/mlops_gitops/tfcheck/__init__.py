@@ -8,5 +8,4 @@ tflint's terraform ruleset; tflint itself still runs in the GitHub workflow.
 
 Cloud-independent: every installed `cdktf-cdktf-provider-*` package is a schema
 source. Adding GCP or Azure means adding that package, nothing else.
-This file and its siblings contain no Jinja: the template copies them verbatim.
 """

@@ -7,9 +7,8 @@ import subprocess
 import sys
 
 import pytest
-from tfcheck.checks import check_paths, constraint_allows
 
-from tf_support import PROJECT_TEMPLATE
+from mlops_gitops.tfcheck.checks import check_paths, constraint_allows
 
 GOOD = """
 terraform {
@@ -158,7 +157,7 @@ def test_finding_is_one_line_with_location(tmp_path):
 def test_cli_exit_codes(tmp_path):
     """Non-zero with findings, zero without: what `make lint` and pre-commit rely on."""
     (tmp_path / "main.tf").write_text(GOOD)
-    cmd = [sys.executable, str(PROJECT_TEMPLATE / "tools" / "tfcheck"), str(tmp_path)]
+    cmd = [sys.executable, "-m", "mlops_gitops", "tfcheck", str(tmp_path)]
     assert subprocess.run(cmd, capture_output=True).returncode == 0
     (tmp_path / "main.tf").write_text(GOOD.replace('version = "~> 6.25"', 'version = "~> 5.0"'))
     bad = subprocess.run(cmd, capture_output=True, text=True)
@@ -184,7 +183,10 @@ def test_constraint_semantics(constraint, ok):
     assert constraint_allows(constraint, "6.25.0") is ok
 
 
-def test_schema_comes_from_the_pinned_packages(schemas):
+def test_schema_comes_from_the_pinned_packages():
+    from mlops_gitops.tfcheck.schema import Schemas
+
+    schemas = Schemas()
     aws = schemas.provider("aws")
     github = schemas.provider("github")
     assert aws == {"name": "aws", "source": "hashicorp/aws", "version": "6.25.0"}

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tfcheck.checks import check_paths
-from tfcheck.schema import Schemas
+from .checks import check_paths
+from .schema import Schemas
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="tfcheck",
+        prog="mlops-gitops tfcheck",
         description="Offline Terraform checks: provider schemas (from the installed "
         "cdktf-cdktf-provider-* packages) and structural rules (tflint's terraform ruleset).",
     )

@@ -1,7 +1,7 @@
 """Promotion: desired state, quality gate, evidence, model card, idempotence and rollback.
 
-Against a local SQLite registry; the template's own suite runs the same commands against a real
-`mlflow server` (tests/promotion/ in the template).
+Against a local SQLite registry; the template's suite runs the same commands against a real
+`mlflow server` in rendered projects (tests/promotion/).
 """
 
 from __future__ import annotations
@@ -10,16 +10,15 @@ import json
 import os
 
 import pytest
-from registry_helpers import EVIDENCE, Registry
+from conftest import EVIDENCE, Registry
 
-from {{ cookiecutter.package_name }} import promote, settings
+from mlops_gitops import promote
+from mlops_gitops.project import DESIRED_STATE, Project
 
 
-def test_shipped_desired_state_is_valid(project: settings.Settings) -> None:
-    from registry_helpers import ROOT
-
-    desired = promote.read_desired(settings.load(ROOT))
-    assert set(desired.versions) == {"staging", "production"}
+def test_a_fresh_desired_state_is_valid(project: Project) -> None:
+    desired = promote.read_desired(project)
+    assert desired.versions == {"staging": None, "production": None}
 
 
 @pytest.mark.parametrize(
@@ -53,7 +52,7 @@ def test_shipped_desired_state_is_valid(project: settings.Settings) -> None:
 def test_bad_desired_state_is_one_clear_line(registry: Registry, text: str, message: str) -> None:
     registry.register()
     before = registry.snapshot()
-    registry.cfg.path(promote.DESIRED_STATE).write_text(
+    registry.cfg.path(DESIRED_STATE).write_text(
         text.replace("MODEL", registry.model), encoding="utf-8"
     )
     for command in (["plan"], ["apply", *EVIDENCE]):
@@ -92,7 +91,7 @@ def test_first_promotion_records_evidence_card_and_aliases(registry: Registry) -
     assert tags["promotion.production.run_url"] == "local"
     assert tags["promotion.production.promoted_at"]
     card = registry.client.get_model_version(registry.model, version).description
-    assert "## Intended use" in card and "alice,bob" in card and "d41d8cd98f00b204e9800998ecf8427e" in card
+    assert "## Intended use" in card and "alice,bob" in card and "0123456789abcdef0123456789abcdef" in card
     assert tags["model_card"].endswith(f"model_card/{registry.model}-v{version}.md")
 
     before = registry.snapshot()
@@ -195,10 +194,10 @@ def test_propose_edits_the_file_only_when_the_gate_passes(registry: Registry) ->
     registry.desire(production=good)
     assert registry.run("apply", *EVIDENCE)[0] == 0
     registry.client.set_registered_model_alias(registry.model, "challenger", bad)
-    before = registry.cfg.path(promote.DESIRED_STATE).read_text(encoding="utf-8")
+    before = registry.cfg.path(DESIRED_STATE).read_text(encoding="utf-8")
     code, _, err = registry.run("propose", "--env", "production", "--version", "challenger")
     assert code == 1 and "file left as it was" in err
-    assert registry.cfg.path(promote.DESIRED_STATE).read_text(encoding="utf-8") == before
+    assert registry.cfg.path(DESIRED_STATE).read_text(encoding="utf-8") == before
     code, _, err = registry.run(
         "propose", "--env", "staging", "--version", "challenger", "--body", "reports/pr.md"
     )
@@ -238,7 +237,7 @@ def test_approvers_are_the_latest_approving_reviews() -> None:
 
 
 def test_evidence_reads_the_merged_pr_through_gh(
-    project: settings.Settings, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+    project: Project, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bin_dir = tmp_path_factory.mktemp("bin")
     fake = bin_dir / "gh"
