@@ -74,7 +74,7 @@ def apply(project: Path, env: dict[str, str], pr: int) -> str:
 def ensure_candidates(project: Path, env: dict[str, str]) -> tuple[str, str]:
     versions = status(project, env)["versions"]
     if len(versions) < 2:
-        package = next(project.glob("src/*/promote.py")).parent.name
+        package = next(project.glob("src/*/train.py")).parent.name
         print(f"  {len(versions)} candidate(s): training one more ({package}.train)")
         uv = env.get("UV", "uv")
         run([uv, "run", "python", "-m", f"{package}.train"], project, env)

@@ -23,6 +23,8 @@ from cookiecutter.main import cookiecutter
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 CACHE = TEMPLATE / ".cache"
+# The machinery package's wheel, built from ops/ by `make test` (UV_FIND_LINKS points here).
+WHEELS = CACHE / "wheels"
 DEFAULTS: dict[str, Any] = json.loads((TEMPLATE / "cookiecutter.json").read_text())
 CLOUDS = ("aws", "gcp", "azure")
 
@@ -79,9 +81,16 @@ MLFLOW_SERVER_STORE_CLIENTS = [
 ]
 
 
+def schema_packages() -> list[str]:
+    """The provider-schema packages the template's environment pins: the package's tfcheck tests
+    (ops/tests) check against them in the project environment too."""
+    dev = tomllib.loads((TEMPLATE / "pyproject.toml").read_text())["dependency-groups"]["dev"]
+    return [pin for pin in dev if pin.startswith("cdktf-cdktf-provider-")]
+
+
 def project_requirements(tmp: Path) -> list[str]:
     """Union of every cloud's runtime and dev pins, read from rendered pyproject.toml files."""
-    wanted: set[str] = set(MLFLOW_SERVER_STORE_CLIENTS)
+    wanted: set[str] = {*MLFLOW_SERVER_STORE_CLIENTS, *schema_packages()}
     for cloud in CLOUDS:
         project = render(tmp / cloud, cloud_provider=cloud)
         data = tomllib.loads((project / "pyproject.toml").read_text())
@@ -120,6 +129,14 @@ def build_project_env(version: str, requirements: list[str]) -> Path:
                 check=True,
             )
             (env / ".complete").touch()
+        # The machinery package keeps its version while its code changes: install this build.
+        wheel = next(WHEELS.glob("mlops_gitops-*.whl"), None)
+        if wheel is None:
+            raise RuntimeError(f"no mlops-gitops wheel in {WHEELS}: run the tests with `make test`")
+        subprocess.run(
+            [uv(), "pip", "install", "-q", "--no-deps", "--reinstall", "--python", str(env / "bin/python"), str(wheel)],
+            check=True,
+        )
     return env
 
 

@@ -1,22 +1,21 @@
 """Runs in the generated project's environment: one JSON request per line on stdin,
 {"argv": [...], "env": {...}}, each answered with {"code", "out", "err"} on stdout after calling
-the project's `promote.main(argv)` in this process (with `env` added for that call only)."""
+`mlops_gitops.promote.main(argv)`, the project's `make promote`, in this process (with `env` added
+for that call only)."""
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import io
 import json
 import os
 import sys
 from pathlib import Path
 
+from mlops_gitops import promote
+
 project = Path(sys.argv[1]).resolve()
-sys.path.insert(0, str(project / "src"))
 os.chdir(project)
-package = next(project.glob("src/*/promote.py")).parent.name
-promote = importlib.import_module(f"{package}.promote")
 answers = sys.stdout
 sys.stdout = sys.stderr  # nothing but answers on the protocol stream
 

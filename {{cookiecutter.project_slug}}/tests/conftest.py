@@ -10,9 +10,6 @@ import pytest
 
 from {{ cookiecutter.package_name }} import sample_data, settings
 
-# Fixtures of a throw-away registry for the promotion and lineage tests.
-pytest_plugins = ["registry_helpers"]
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -43,6 +40,6 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> settings.Setting
 
 @pytest.fixture
 def clean_frame(project: settings.Settings) -> pd.DataFrame:
-    from {{ cookiecutter.package_name }}.prepare import prepare, read_raw
+    from {{ cookiecutter.package_name }}.dataset import prepare, read_raw
 
     return prepare(read_raw(str(project.path("data/raw/breast_cancer.csv"))))

@@ -3,7 +3,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from {{ cookiecutter.package_name }}.evaluate import IMAGES, compute_metrics
+from {{ cookiecutter.package_name }}.metrics import compute_metrics
+from {{ cookiecutter.package_name }}.paths import IMAGES, PLOT_DATA
 
 
 def test_perfect_predictions_score_perfectly() -> None:
@@ -33,7 +34,7 @@ def test_plots_are_written(tmp_path: Path) -> None:
         [("featurize", featurizer), ("classify", LogisticRegression().fit(featurizer.transform(x), y))]
     )
     write_plots(tmp_path, y, model.predict_proba(x)[:, 1], 0.5, model)
-    for name in (*IMAGES, "roc.csv", "confusion.csv", "feature_importance.csv"):
+    for name in (*IMAGES, *PLOT_DATA):
         assert (tmp_path / name).stat().st_size > 0, name
     assert (tmp_path / "confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
     top = pd.read_csv(tmp_path / "feature_importance.csv").feature.iloc[0]

@@ -1,8 +1,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from mlops_gitops.errors import CommandError
 
-from {{ cookiecutter.package_name }}.cli import StageError
 from {{ cookiecutter.package_name }}.featurize import build_featurizer, select_features, split
 
 
@@ -25,5 +25,5 @@ def test_featurizer_is_fitted_on_train_only(clean_frame: pd.DataFrame) -> None:
 
 
 def test_unknown_feature_names_are_refused(clean_frame: pd.DataFrame) -> None:
-    with pytest.raises(StageError, match="no_such_column"):
+    with pytest.raises(CommandError, match="no_such_column"):
         select_features(clean_frame, "malignant", ["mean_radius", "no_such_column"])

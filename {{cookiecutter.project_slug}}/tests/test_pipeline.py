@@ -5,9 +5,21 @@ import json
 import pytest
 import yaml
 from conftest import copy_inputs
+from mlops_gitops import registry
+from mlops_gitops.errors import CommandError
+from mlops_gitops.lineage import file_md5
 
-from {{ cookiecutter.package_name }} import evaluate, featurize, prepare, report, settings, tracking, train, validate
-from {{ cookiecutter.package_name }}.cli import StageError
+from {{ cookiecutter.package_name }} import (
+    evaluate,
+    featurize,
+    paths,
+    prepare,
+    report,
+    settings,
+    tracking,
+    train,
+    validate,
+)
 
 
 @pytest.fixture(scope="module")
@@ -27,13 +39,13 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> settings.Settings:
 def test_metrics_and_plots_are_written(ran: settings.Settings) -> None:
     scores = json.loads(ran.path("metrics.json").read_text())
     assert scores["roc_auc"] > 0.95
-    for image in evaluate.IMAGES:
+    for image in paths.IMAGES:
         assert ran.path(f"plots/{image}").stat().st_size > 1000
 
 
 def test_candidate_is_registered_as_challenger_with_lineage(ran: settings.Settings) -> None:
-    client = tracking.connect(ran)
-    version = client.get_model_version_by_alias(ran.model_name, tracking.CHALLENGER)
+    client = registry.connect(ran)
+    version = client.get_model_version_by_alias(ran.model_name, registry.CHALLENGER)
     registration = tracking.read_registration(ran)
     assert str(version.version) == registration["version"]
     assert version.tags["ci.pr_number"] == "17"
@@ -42,7 +54,7 @@ def test_candidate_is_registered_as_challenger_with_lineage(ran: settings.Settin
         version.tags["dvc.data.raw.md5"]
         == yaml.safe_load(ran.path("data/raw/breast_cancer.csv.dvc").read_text())["outs"][0]["md5"]
     )
-    assert version.tags["dvc.data/features/train.csv.md5"] == tracking.file_md5(ran.path(featurize.TRAIN))
+    assert version.tags["dvc.data/features/train.csv.md5"] == file_md5(ran.path(paths.TRAIN))
     run = client.get_run(version.run_id)
     assert run.data.metrics["roc_auc"] == pytest.approx(
         json.loads(ran.path("metrics.json").read_text())["roc_auc"]
@@ -51,14 +63,14 @@ def test_candidate_is_registered_as_challenger_with_lineage(ran: settings.Settin
     experiment = client.get_experiment_by_name(ran.experiment)
     assert experiment.artifact_location == (ran.root / "mlartifacts").as_uri()
     artifacts = {a.path for a in client.list_artifacts(version.run_id, "plots")}
-    assert artifacts == {f"plots/{image}" for image in evaluate.IMAGES}
+    assert artifacts == {f"plots/{image}" for image in paths.IMAGES}
 
 
 def test_report_links_its_images(ran: settings.Settings) -> None:
-    text = ran.path(report.REPORT).read_text()
+    text = ran.path(paths.REPORT).read_text()
     assert "| roc_auc |" in text
     assert "No champion yet" in text
-    for image in evaluate.IMAGES:
+    for image in paths.IMAGES:
         assert f"](plots/{image})" in text
         assert (ran.path("reports/plots") / image).is_file()
 
@@ -66,10 +78,10 @@ def test_report_links_its_images(ran: settings.Settings) -> None:
 def test_bad_data_stops_before_training(ran: settings.Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ran.root)
     monkeypatch.setattr("sys.argv", ["validate"])
-    prepared = ran.path(prepare.OUTPUT)
+    prepared = ran.path(paths.PREPARED)
     prepared.write_text(prepared.read_text().replace("\n1", "\n7", 3))
-    with pytest.raises(StageError, match="failed validation"):
+    with pytest.raises(CommandError, match="failed validation"):
         validate.main()
-    assert json.loads(ran.path(validate.REPORT).read_text())["status"] == "failed"
-    with pytest.raises(StageError, match="validate stage did not pass"):
+    assert json.loads(ran.path(paths.VALIDATION).read_text())["status"] == "failed"
+    with pytest.raises(CommandError, match="validate stage did not pass"):
         train.main()

@@ -2,9 +2,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from mlops_gitops.errors import CommandError
 
-from {{ cookiecutter.package_name }}.cli import StageError
-from {{ cookiecutter.package_name }}.prepare import normalise_name, prepare, read_raw
+from {{ cookiecutter.package_name }}.dataset import normalise_name, prepare, read_raw
 
 
 def test_column_names_are_normalised() -> None:
@@ -26,5 +26,5 @@ def test_values_are_kept_as_text_for_validation(tmp_path: Path) -> None:
 def test_empty_file_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "raw.csv"
     path.write_text("")
-    with pytest.raises(StageError, match="is empty"):
+    with pytest.raises(CommandError, match="is empty"):
         read_raw(str(path))

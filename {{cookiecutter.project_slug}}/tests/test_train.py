@@ -2,8 +2,8 @@ from importlib.metadata import version
 
 import pandas as pd
 import pytest
+from mlops_gitops.errors import CommandError
 
-from {{ cookiecutter.package_name }}.cli import StageError
 from {{ cookiecutter.package_name }}.featurize import build_featurizer
 from {{ cookiecutter.package_name }}.train import build_estimator, fit, flat_params, pip_requirements
 
@@ -11,7 +11,7 @@ PARAMS = {"estimator": "logistic_regression", "seed": 0, "logistic_regression": 
 
 
 def test_unknown_estimator_is_refused() -> None:
-    with pytest.raises(StageError, match="unknown"):
+    with pytest.raises(CommandError, match="unknown"):
         build_estimator({**PARAMS, "estimator": "xgboost"})
 
 

@@ -1,1 +1,1 @@
-"""Pipeline stages, tracking and reporting of this project: see README.md."""
+"""Yours to edit: the ML code of this project (stages, metrics, report); see README.md."""

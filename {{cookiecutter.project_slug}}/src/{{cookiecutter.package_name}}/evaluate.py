@@ -1,4 +1,4 @@
-"""Stage 5, evaluate: metrics as JSON and plots (DVC plot data and PNG images) for the report.
+"""Yours to edit. Stage 5, evaluate: metrics as JSON and plots (DVC plot data and PNG images) for the report.
 
 The PNGs are also attached to the MLflow run that train registered, so the registry shows them.
 """
@@ -11,27 +11,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from mlops_gitops.errors import main_of
 from sklearn import metrics as skm
 
-from . import settings, tracking
-from .cli import run
-from .featurize import TEST
-
-METRICS = "metrics.json"
-PLOTS = "plots"
-IMAGES = ("confusion_matrix.png", "roc_curve.png", "feature_importance.png")
-
-
-def compute_metrics(actual: Any, probabilities: Any, threshold: float) -> dict[str, float]:
-    predicted = (np.asarray(probabilities) >= threshold).astype(int)
-    return {
-        "accuracy": float(skm.accuracy_score(actual, predicted)),
-        "precision": float(skm.precision_score(actual, predicted, zero_division=0)),
-        "recall": float(skm.recall_score(actual, predicted, zero_division=0)),
-        "f1": float(skm.f1_score(actual, predicted, zero_division=0)),
-        "roc_auc": float(skm.roc_auc_score(actual, probabilities)),
-        "log_loss": float(skm.log_loss(actual, probabilities, labels=[0, 1])),
-    }
+from . import paths, settings, tracking
+from .metrics import compute_metrics
 
 
 def importances(model: Any) -> pd.Series:
@@ -91,25 +75,23 @@ def main() -> None:
     import joblib
     import mlflow
 
-    from .train import MODEL
-
     cfg = settings.load()
     target, threshold = str(cfg.section("data")["target"]), float(cfg.section("evaluate")["threshold"])
-    model = joblib.load(cfg.path(MODEL))
-    test = pd.read_csv(cfg.path(TEST))
+    model = joblib.load(cfg.path(paths.MODEL))
+    test = pd.read_csv(cfg.path(paths.TEST))
     features = list(model.named_steps["featurize"].feature_names_in_)
     probabilities = model.predict_proba(test[features])[:, 1]
     scores = compute_metrics(test[target], probabilities, threshold)
-    cfg.path(METRICS).write_text(json.dumps(scores, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    write_plots(cfg.path(PLOTS), test[target], probabilities, threshold, model)
+    cfg.path(paths.METRICS).write_text(json.dumps(scores, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_plots(cfg.path(paths.PLOTS), test[target], probabilities, threshold, model)
 
     registration = tracking.read_registration(cfg)
-    tracking.connect(cfg)
+    tracking.start(cfg)
     with mlflow.start_run(run_id=registration["run_id"]):
-        for image in IMAGES:
-            mlflow.log_artifact(str(cfg.path(PLOTS) / image), artifact_path="plots")
+        for image in paths.IMAGES:
+            mlflow.log_artifact(str(cfg.path(paths.PLOTS) / image), artifact_path="plots")
     print(f"evaluate: {', '.join(f'{k}={v:.4f}' for k, v in scores.items())}")
 
 
 if __name__ == "__main__":
-    run(main, "evaluate")
+    main_of(main, "evaluate")

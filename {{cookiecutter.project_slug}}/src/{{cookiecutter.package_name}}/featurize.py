@@ -1,4 +1,4 @@
-"""Stage 3, featurize: split train/test (stratified) and fit the feature transformer on train.
+"""Yours to edit. Stage 3, featurize: split train/test (stratified) and fit the feature transformer on train.
 
 The fitted transformer is saved, not applied: train puts it in front of the classifier, so the
 registered model takes raw columns and serving cannot drift from training.
@@ -10,17 +10,12 @@ from typing import Any
 
 import joblib
 import pandas as pd
+from mlops_gitops.errors import CommandError, main_of
 from sklearn.compose import ColumnTransformer
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from . import settings
-from .cli import StageError, run
-from .prepare import OUTPUT as PREPARED
-
-TRAIN = "data/features/train.csv"
-TEST = "data/features/test.csv"
-FEATURIZER = "models/featurizer.joblib"
+from . import paths, settings
 
 
 def select_features(frame: pd.DataFrame, target: str, wanted: Any) -> list[str]:
@@ -29,7 +24,7 @@ def select_features(frame: pd.DataFrame, target: str, wanted: Any) -> list[str]:
         return available
     unknown = [c for c in wanted if c not in available]
     if unknown:
-        raise StageError(f"featurize.features names unknown columns: {', '.join(unknown)}")
+        raise CommandError(f"featurize.features names unknown columns: {', '.join(unknown)}")
     return list(wanted)
 
 
@@ -49,17 +44,17 @@ def build_featurizer(features: list[str], scale: bool) -> ColumnTransformer:
 def main() -> None:
     cfg = settings.load()
     params, target = cfg.section("featurize"), str(cfg.section("data")["target"])
-    frame = pd.read_csv(cfg.path(PREPARED))
+    frame = pd.read_csv(cfg.path(paths.PREPARED))
     features = select_features(frame, target, params["features"])
     train, test = split(frame[[*features, target]], target, params["test_size"], params["seed"])
     featurizer = build_featurizer(features, bool(params["scale"])).fit(train[features])
-    for relative, part in ((TRAIN, train), (TEST, test)):
+    for relative, part in ((paths.TRAIN, train), (paths.TEST, test)):
         cfg.path(relative).parent.mkdir(parents=True, exist_ok=True)
         part.to_csv(cfg.path(relative), index=False)
-    cfg.path(FEATURIZER).parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(featurizer, cfg.path(FEATURIZER))
+    cfg.path(paths.FEATURIZER).parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(featurizer, cfg.path(paths.FEATURIZER))
     print(f"featurize: {len(features)} features, {len(train)} train / {len(test)} test rows")
 
 
 if __name__ == "__main__":
-    run(main, "featurize")
+    main_of(main, "featurize")

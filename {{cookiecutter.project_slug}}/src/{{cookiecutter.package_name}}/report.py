@@ -1,23 +1,25 @@
-"""The pull-request report: Markdown with images, posted on the PR by CML, readable locally.
+"""Yours to edit. The pull-request report: Markdown with images, posted on the PR by CML, readable locally.
 
 It compares this workspace against the base branch (`dvc metrics diff`, `dvc params diff`) and
-against the model currently serving as `champion` in the registry, then shows the plots.
+against the model currently serving as `champion` in the registry, then shows the plots. The
+verdict is the promotion gate's own rule (`mlops_gitops.gate`), so report and promotion agree.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
-from . import settings, tracking
-from .cli import StageError, run
-from .evaluate import IMAGES, METRICS, PLOTS
+from mlops_gitops.errors import CommandError, main_of
+from mlops_gitops.gate import verdict
+from mlops_gitops.registry import CHALLENGER, champion
 
-REPORT = "reports/report.md"
+from . import paths, settings, tracking
+
 TITLES = {
     "confusion_matrix.png": "Confusion matrix",
     "roc_curve.png": "ROC curve",
@@ -35,18 +37,6 @@ def dvc_json(cfg: settings.Settings, *args: str) -> dict[str, Any] | None:
     return dict(json.loads(done.stdout or "{}"))
 
 
-def champion(cfg: settings.Settings) -> tuple[str, dict[str, float]] | None:
-    """(version, metrics) of the model serving as champion, or None before the first promotion."""
-    from mlflow.exceptions import MlflowException
-
-    client = tracking.connect(cfg)
-    try:
-        found = client.get_model_version_by_alias(cfg.model_name, tracking.CHAMPION)
-    except MlflowException:
-        return None
-    return str(found.version), dict(client.get_run(found.run_id).data.metrics)
-
-
 def _fmt(value: float | None) -> str:
     return "—" if value is None else f"{value:.4f}"
 
@@ -55,35 +45,23 @@ def _delta(new: float, old: float | None) -> str:
     return "—" if old is None else f"{new - old:+.4f}"
 
 
-def verdict(cfg: settings.Settings, current: dict[str, float], best: dict[str, float] | None) -> str:
-    gate = cfg.section("gate")
-    metric, higher = str(gate["primary_metric"]), bool(gate["higher_is_better"])
-    if best is None or metric not in best:
-        return f"No champion yet: this candidate would be the first (`{metric}` = {current[metric]:.4f})."
-    change = current[metric] - best[metric]
-    worse_by = -change if higher else change
-    if worse_by > float(gate["tolerance"]):
-        return f"**Worse than the champion** on `{metric}` by {worse_by:.4f} (tolerance {gate['tolerance']})."
-    return f"Within tolerance of the champion on `{metric}` ({change:+.4f}; tolerance {gate['tolerance']})."
-
-
 def build(cfg: settings.Settings) -> str:
-    metrics_path = cfg.path(METRICS)
+    metrics_path = cfg.path(paths.METRICS)
     if not metrics_path.is_file():
-        raise StageError(f"{METRICS} is missing: run `make pipeline` first")
+        raise CommandError(f"{paths.METRICS} is missing: run `make pipeline` first")
     current: dict[str, float] = json.loads(metrics_path.read_text(encoding="utf-8"))
     registration = tracking.read_registration(cfg)
-    base = cfg.report_base
+    base = os.environ.get("REPORT_BASE", "main")  # CI fetches it as origin/main
     metric_diff = dvc_json(cfg, "metrics", "diff", base)
     params_diff = dvc_json(cfg, "params", "diff", base)
     serving = champion(cfg)
     base_values = {
-        name: change.get("old") for name, change in ((metric_diff or {}).get(METRICS) or {}).items()
+        name: change.get("old") for name, change in ((metric_diff or {}).get(paths.METRICS) or {}).items()
     }
     best = serving[1] if serving else None
 
     lines = [
-        f"## Model report: `{cfg.model_name}` version {registration['version']} (`{tracking.CHALLENGER}`)",
+        f"## Model report: `{cfg.model_name}` version {registration['version']} (`{CHALLENGER}`)",
         "",
         verdict(cfg, current, best),
         "",
@@ -108,7 +86,7 @@ def build(cfg: settings.Settings) -> str:
         lines.append(f"No parameter differs from `{base}`.")
 
     lines += ["", "### Plots", ""]
-    for image in IMAGES:
+    for image in paths.IMAGES:
         lines += [f"![{TITLES[image]}](plots/{image})", ""]
     lines += [
         "<sub>Run "
@@ -122,13 +100,13 @@ def build(cfg: settings.Settings) -> str:
 def main() -> None:
     cfg = settings.load()
     text = build(cfg)
-    out = cfg.path(REPORT)
+    out = cfg.path(paths.REPORT)
     (out.parent / "plots").mkdir(parents=True, exist_ok=True)
-    for image in IMAGES:
-        shutil.copyfile(cfg.path(PLOTS) / image, out.parent / "plots" / image)
+    for image in paths.IMAGES:
+        shutil.copyfile(cfg.path(paths.PLOTS) / image, out.parent / "plots" / image)
     out.write_text(text, encoding="utf-8")
-    print(f"report: wrote {Path(REPORT)} with {len(IMAGES)} images")
+    print(f"report: wrote {paths.REPORT} with {len(paths.IMAGES)} images")
 
 
 if __name__ == "__main__":
-    run(main, "report")
+    main_of(main, "report")

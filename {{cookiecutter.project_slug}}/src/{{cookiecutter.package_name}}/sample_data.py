@@ -1,4 +1,4 @@
-"""The dataset the project starts with: scikit-learn's bundled breast-cancer data as CSV.
+"""Yours to edit (or delete with the dataset): the starting dataset, scikit-learn's breast-cancer data.
 
 `data/raw/breast_cancer.csv` (tracked by DVC) was written by `export()`; the tests call it too,
 so they run where the DVC data has not been pulled (CI's checks job has no cloud credentials).

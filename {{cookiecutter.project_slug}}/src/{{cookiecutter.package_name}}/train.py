@@ -1,4 +1,4 @@
-"""Stage 4, train: fit the classifier, log the run to MLflow and register it as `challenger`.
+"""Yours to edit. Stage 4, train: fit the classifier, log the run to MLflow and register it as `challenger`.
 
 The run records params, test metrics, the model (signature and explicit pip requirements, so no
 environment inference), the git commit and the DVC hashes of the inputs. A new version of the
@@ -13,18 +13,17 @@ from typing import Any
 
 import joblib
 import pandas as pd
+from mlops_gitops.errors import CommandError, main_of
+from mlops_gitops.lineage import training_tags
+from mlops_gitops.registry import CHALLENGER
 from sklearn.base import ClassifierMixin
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from . import settings, tracking
-from .cli import StageError, run
-from .evaluate import compute_metrics
-from .featurize import FEATURIZER, TEST, TRAIN
-from .validate import REPORT as VALIDATION
+from . import paths, settings, tracking
+from .metrics import compute_metrics
 
-MODEL = "models/model.joblib"
 ESTIMATORS: dict[str, type[ClassifierMixin]] = {
     "random_forest": RandomForestClassifier,
     "logistic_regression": LogisticRegression,
@@ -40,7 +39,7 @@ TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
 def build_estimator(params: dict[str, Any]) -> ClassifierMixin:
     name = params["estimator"]
     if name not in ESTIMATORS:
-        raise StageError(f"train.estimator '{name}' is unknown; use one of {', '.join(ESTIMATORS)}")
+        raise CommandError(f"train.estimator '{name}' is unknown; use one of {', '.join(ESTIMATORS)}")
     options = dict(params.get(name) or {})
     return ESTIMATORS[name](random_state=params["seed"], **options)
 
@@ -68,23 +67,21 @@ def main() -> None:
 
     cfg = settings.load()
     target, params = str(cfg.section("data")["target"]), cfg.section("train")
-    validation = json.loads(cfg.path(VALIDATION).read_text(encoding="utf-8"))
+    validation = json.loads(cfg.path(paths.VALIDATION).read_text(encoding="utf-8"))
     if validation.get("status") != "passed":
-        raise StageError("the validate stage did not pass: run `make pipeline` and fix the data first")
+        raise CommandError("the validate stage did not pass: run `make pipeline` and fix the data first")
 
-    featurizer = joblib.load(cfg.path(FEATURIZER))
-    train, test = pd.read_csv(cfg.path(TRAIN)), pd.read_csv(cfg.path(TEST))
+    featurizer = joblib.load(cfg.path(paths.FEATURIZER))
+    train, test = pd.read_csv(cfg.path(paths.TRAIN)), pd.read_csv(cfg.path(paths.TEST))
     model = fit(train, target, featurizer, params)
     features = list(featurizer.feature_names_in_)
     probabilities = model.predict_proba(test[features])[:, 1]
     metrics = compute_metrics(test[target], probabilities, cfg.section("evaluate")["threshold"])
-    joblib.dump(model, cfg.path(MODEL))
+    joblib.dump(model, cfg.path(paths.MODEL))
 
-    client = tracking.connect(cfg)
+    client = tracking.start(cfg)
     lineage = {
-        **cfg.git_info(),
-        **tracking.dvc_hashes(cfg, [TRAIN, TEST, FEATURIZER]),
-        **cfg.ci_context,
+        **training_tags(cfg, [paths.TRAIN, paths.TEST, paths.FEATURIZER]),
         "validation.status": "passed",
     }
     with mlflow.start_run(tags=lineage) as active:
@@ -101,21 +98,21 @@ def main() -> None:
     registered = str(info.registered_model_version)
     for key, value in lineage.items():
         client.set_model_version_tag(cfg.model_name, registered, key, value)
-    client.set_registered_model_alias(cfg.model_name, tracking.CHALLENGER, registered)
+    client.set_registered_model_alias(cfg.model_name, CHALLENGER, registered)
 
     registration = {
         "model_name": cfg.model_name,
         "version": registered,
         "run_id": active.info.run_id,
-        "alias": tracking.CHALLENGER,
+        "alias": CHALLENGER,
         "metrics": metrics,
     }
-    cfg.path(tracking.REGISTRATION).write_text(json.dumps(registration, indent=2) + "\n", encoding="utf-8")
+    cfg.path(paths.REGISTRATION).write_text(json.dumps(registration, indent=2) + "\n", encoding="utf-8")
     print(
-        f"train: {cfg.model_name} version {registered} registered as '{tracking.CHALLENGER}' "
+        f"train: {cfg.model_name} version {registered} registered as '{CHALLENGER}' "
         f"({cfg.section('gate')['primary_metric']}={metrics[cfg.section('gate')['primary_metric']]:.4f})"
     )
 
 
 if __name__ == "__main__":
-    run(main, "train")
+    main_of(main, "train")

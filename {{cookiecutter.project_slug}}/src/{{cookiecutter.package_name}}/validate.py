@@ -1,4 +1,4 @@
-"""Stage 2, validate: check the prepared data against data/schema.yaml before anything trains.
+"""Yours to edit. Stage 2, validate: check the prepared data against data/schema.yaml before anything trains.
 
 Checks schema (missing and unexpected columns), types, ranges, nulls, infinities, target labels,
 row count and class balance. On any problem it lists them all and exits 1, so `dvc repro` stops
@@ -18,12 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
+from mlops_gitops.errors import CommandError, main_of
 
-from . import settings
-from .cli import StageError, run
-from .prepare import OUTPUT as PREPARED
+from . import paths, settings
+from .dataset import prepare, read_raw
 
-REPORT = "reports/validation.json"
 NUMERIC_TYPES = {"float", "int"}
 
 
@@ -131,9 +130,9 @@ def load_schema(path: Path) -> dict[str, Any]:
     try:
         schema = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise StageError(f"{path.name} is missing: write one with `--infer <csv>`") from None
+        raise CommandError(f"{path.name} is missing: write one with `--infer <csv>`") from None
     if not isinstance(schema, dict) or not {"target", "columns"} <= set(schema):
-        raise StageError(f"{path.name} needs 'target' and 'columns' sections: see the README")
+        raise CommandError(f"{path.name} needs 'target' and 'columns' sections: see the README")
     return schema
 
 
@@ -145,8 +144,6 @@ def main() -> None:
     data = cfg.section("data")
     schema_path = cfg.path(str(data["schema"]))
     if args.infer:
-        from .prepare import prepare, read_raw
-
         schema = infer_schema(prepare(read_raw(args.infer)), str(data["target"]))
         header = "# Expected shape of the data. Written by `validate --infer`; review the ranges.\n"
         schema_path.write_text(header + yaml.safe_dump(schema, sort_keys=False), encoding="utf-8")
@@ -155,24 +152,24 @@ def main() -> None:
 
     schema = load_schema(schema_path)
     if schema["target"]["name"] != data["target"]:
-        raise StageError(
+        raise CommandError(
             f"params.yaml data.target is '{data['target']}' but the schema's target is "
             f"'{schema['target']['name']}': make them agree"
         )
-    frame = pd.read_csv(cfg.path(PREPARED), dtype=str, keep_default_na=False, na_values=[""])
+    frame = pd.read_csv(cfg.path(paths.PREPARED), dtype=str, keep_default_na=False, na_values=[""])
     problems = check(frame, schema, cfg.section("validate"))
-    report = cfg.path(REPORT)
+    report = cfg.path(paths.VALIDATION)
     report.parent.mkdir(parents=True, exist_ok=True)
     status = "failed" if problems else "passed"
     result = {"status": status, "rows": len(frame), "problems": problems}
     report.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     if problems:
         details = "\n".join(f"  - {p}" for p in problems)
-        raise StageError(
+        raise CommandError(
             f"data failed validation ({len(problems)} problems); fix the data or data/schema.yaml:\n{details}"
         )
     print(f"validate: {len(frame)} rows passed {len(schema['columns'])} column checks")
 
 
 if __name__ == "__main__":
-    run(main, "validate")
+    main_of(main, "validate")
