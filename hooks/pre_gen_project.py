@@ -264,11 +264,10 @@ def check_names() -> None:
             f"'{owner}' is not a GitHub user or organisation name",
             "Use letters, digits and single hyphens (at most 39)",
         )
-    for token in text("code_owners", 300).split():
-        if not OWNER.match(token):
-            fail(
-                "code_owners", f"'{token}' is not a GitHub user or team", "Use @user or @org/team, separated by spaces"
-            )
+    for answer in ("code_owners", "platform_owners"):
+        for token in text(answer, 300).split():
+            if not OWNER.match(token):
+                fail(answer, f"'{token}' is not a GitHub user or team", "Use @user or @org/team, separated by spaces")
     model = text("model_name", 100)
     if not MODEL_NAME.match(model):
         fail(

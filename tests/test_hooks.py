@@ -50,6 +50,10 @@ BAD_ANSWERS: dict[str, tuple[dict[str, str], str]] = {
     ),
     "metric direction not yes/no": ({"metric_higher_is_better": "maybe"}, "metric_higher_is_better: 'maybe'"),
     "code owner without @": ({"code_owners": "ml-team"}, "code_owners: 'ml-team' is not a GitHub user or team"),
+    "platform owner without @": (
+        {"platform_owners": "@acme/platform platform"},
+        "platform_owners: 'platform' is not a GitHub user or team",
+    ),
     "model name with slash": ({"model_name": "team/model"}, "model_name: 'team/model' cannot be used"),
     "uppercase storage prefix": ({"storage_prefix": "MyOrg"}, "storage_prefix: gives the name 'MyOrg-data'"),
     "storage prefix too long for S3": ({"storage_prefix": "a" * 55}, "-artifacts', which must be 3-63"),

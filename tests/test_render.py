@@ -30,7 +30,12 @@ RENDERS: dict[str, dict[str, str]] = {
     "apache": {"license": "Apache-2.0"},
     "bsd": {"license": "BSD-3-Clause"},
     "proprietary": {"license": "Proprietary"},
-    "names": {"project_name": "Fraud Risk Model", "model_name": "fraud.risk-v2", "github_owner": "Acme-Labs"},
+    "names": {
+        "project_name": "Fraud Risk Model",
+        "model_name": "fraud.risk-v2",
+        "github_owner": "Acme-Labs",
+        "platform_owners": "@Acme-Labs/platform",
+    },
     "gcp-py313": {"cloud_provider": "gcp", "python_version": "3.13"},
     "azure-py312-log-loss": {
         "cloud_provider": "azure",
@@ -205,5 +210,14 @@ def test_derived_names_follow_the_project_name(renders: dict[str, Path]) -> None
     project = renders["names"]
     assert project.name == "fraud-risk-model"
     assert (project / "src/fraud_risk_model/train.py").is_file()
-    assert "@Acme-Labs/ml-reviewers" in (project / ".github/CODEOWNERS").read_text()
+    owners = {
+        line.split()[0]: line.split()[1:]
+        for line in (project / ".github/CODEOWNERS").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    # The ML engineer's code (everything else) and the platform glue have their own reviewers.
+    assert owners["*"] == owners["/deploy/models.yaml"] == ["@Acme-Labs/ml-reviewers"]
+    for glue in ("/Makefile", "/.github/", "/terraform/", "/docs/"):
+        assert owners[glue] == ["@Acme-Labs/platform"], glue
+    assert owners["/pyproject.toml"] == ["@Acme-Labs/ml-reviewers", "@Acme-Labs/platform"]
     assert yaml.safe_load((project / "params.yaml").read_text())["model"]["name"] == "fraud.risk-v2"

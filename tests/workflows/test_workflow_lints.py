@@ -276,7 +276,8 @@ def test_cloud_differences_live_in_the_auth_action(cloud: str, projects: dict[st
         (["src/{package}/train.py"], True),
         (["data/raw/breast_cancer.csv.dvc"], True),
         (["dvc.lock", "README.md"], True),
-        (["README.md", "pyproject.toml"], True),
+        (["src/{package}/metrics.py"], True),
+        (["pyproject.toml", "uv.lock"], False),  # a pin bump of mlops-gitops: checks and tests only
     ],
 )
 def test_pr_pipeline_runs_only_for_changes_to_the_model(
