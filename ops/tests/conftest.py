@@ -2,14 +2,13 @@
 .dvc file and DVC config), and a throw-away local registry.
 
 A migrated SQLite store costs seconds to create, so one empty store is made per session and each
-test uses a model and experiment of its own in it. Candidates are runs with metrics and lineage
-tags plus a model version, exactly the registry state that training leaves, without fitting a model.
-The template's own suite runs the same commands against a real `mlflow server` and rendered projects.
+test uses a model and experiment of its own in it. Candidates come from mlops_gitops.testing: the
+registry state that training leaves, without fitting a model. The template's own suite runs the
+same commands against a real `mlflow server` and rendered projects.
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 from collections.abc import Iterator
@@ -19,9 +18,9 @@ from typing import Any
 
 import pytest
 import yaml
-
 from mlops_gitops import promote
 from mlops_gitops.project import DESIRED_STATE, INTENDED_USE, PARAMS_FILE, Project, load
+from mlops_gitops.testing import RAW_MD5, register_candidate
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "true")
@@ -74,7 +73,7 @@ def write_project(root: Path, model: str, gate: str = "roc_auc") -> Project:
         PARAMS_FILE: yaml.safe_dump(params_for(model, gate), sort_keys=False),
         DESIRED_STATE: desired_text(model),
         INTENDED_USE: "# Intended use\n\nA test model; not for decisions.\n",
-        f"{RAW}.dvc": "outs:\n- md5: 0123456789abcdef0123456789abcdef\n  size: 4\n  path: dataset.csv\n",
+        f"{RAW}.dvc": f"outs:\n- md5: {RAW_MD5}\n  size: 4\n  path: dataset.csv\n",
         RAW: "a,b\n",
         ".dvc/config": DVC_CONFIG,
     }
@@ -95,17 +94,6 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fix
     return write_project(tmp_path, "model-0", getattr(request, "param", "roc_auc"))
 
 
-def quality(cfg: Project, q: float) -> float:
-    """A primary-metric value for a quality q in [0, 1] that meets the floors; higher q is better."""
-    return 0.86 + 0.13 * q if cfg.section("gate")["higher_is_better"] else 0.34 - 0.3 * q
-
-
-def metrics_for(cfg: Project, q: float) -> dict[str, float]:
-    values = {"accuracy": 0.95, "precision": 0.95, "recall": 0.95, "f1": 0.95, "roc_auc": 0.97, "log_loss": 0.1}
-    values[str(cfg.section("gate")["primary_metric"])] = quality(cfg, q)
-    return values
-
-
 @dataclass
 class Registry:
     cfg: Project
@@ -121,41 +109,9 @@ class Registry:
         name = f"model-{next(_NAMES)}"
         self.cfg = write_project(self.cfg.root, name, str(self.cfg.section("gate")["primary_metric"]))
 
-    def register(
-        self,
-        q: float = 0.5,
-        *,
-        branch: str = "main",
-        validation: str | None = "passed",
-        experiment: str | None = None,
-        metrics: dict[str, float] | None = None,
-    ) -> str:
+    def register(self, q: float = 0.5, **options: Any) -> str:
         """A candidate version as training registers it; returns its version number."""
-        from mlflow.exceptions import MlflowException
-
-        name = experiment or self.cfg.experiment
-        found = self.client.get_experiment_by_name(name)
-        artifacts = (self.cfg.root / "mlartifacts").as_uri()
-        experiment_id = found.experiment_id if found else self.client.create_experiment(name, artifacts)
-        tags = {
-            "git.commit": "89abcdef01234567",
-            "git.branch": branch,
-            "git.dirty": "false",
-            "dvc.data.raw.md5": "0123456789abcdef0123456789abcdef",  # the fixture's .dvc file
-        }
-        if validation is not None:
-            tags["validation.status"] = validation
-        run = self.client.create_run(experiment_id, tags=tags)
-        for key, value in (metrics or metrics_for(self.cfg, q)).items():
-            self.client.log_metric(run.info.run_id, key, value)
-        self.client.log_param(run.info.run_id, "estimator", "random_forest")
-        self.client.set_terminated(run.info.run_id)
-        with contextlib.suppress(MlflowException):
-            self.client.create_registered_model(self.model)
-        version = self.client.create_model_version(
-            self.model, source=f"{run.info.artifact_uri}/model", run_id=run.info.run_id
-        )
-        return str(version.version)
+        return register_candidate(self.client, self.cfg, q, **options)
 
     def desire(self, staging: str | None = None, production: str | None = None) -> None:
         path = self.cfg.path(DESIRED_STATE)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import EVIDENCE, Registry, metrics_for
-
+from conftest import EVIDENCE, Registry
 from mlops_gitops.gate import verdict, worse_by
 from mlops_gitops.project import Project
+from mlops_gitops.testing import metrics_for
 
 
 def test_first_candidate_has_no_champion(project: Project) -> None:

@@ -7,9 +7,9 @@ import json
 
 import pytest
 from conftest import EVIDENCE, RAW, Registry
-
 from mlops_gitops import lineage
 from mlops_gitops.project import Project
+from mlops_gitops.testing import RAW_MD5
 
 
 @pytest.mark.parametrize(
@@ -42,7 +42,7 @@ def test_chain_from_alias_and_version(registry: Registry, capsys: pytest.Capture
         "pr": "",
         "workflow_run": "",
     }
-    assert info["data"]["dvc_md5"] == {"data.raw": "0123456789abcdef0123456789abcdef"}
+    assert info["data"]["dvc_md5"] == {"data.raw": RAW_MD5}
     assert info["data"]["same_as_workspace"] is True
     assert info["params"] == {"estimator": "random_forest"}
     assert info["promotions"]["production"]["approvers"] == "alice,bob"
@@ -60,9 +60,7 @@ def test_chain_from_alias_and_version(registry: Registry, capsys: pytest.Capture
         assert row in table
 
 
-def test_unknown_alias_and_version_are_one_line(
-    registry: Registry, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_unknown_alias_and_version_are_one_line(registry: Registry, capsys: pytest.CaptureFixture[str]) -> None:
     registry.register()
     assert lineage.main(["nope"]) == 1
     assert capsys.readouterr().err.strip() == f"lineage: model '{registry.model}' has no alias 'nope'"
@@ -70,15 +68,13 @@ def test_unknown_alias_and_version_are_one_line(
     assert "version 42" in capsys.readouterr().err
 
 
-def test_training_tags_name_the_data_commit_and_ci_run(
-    project: Project, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_training_tags_name_the_data_commit_and_ci_run(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PR_NUMBER", "17")
     monkeypatch.setenv("GITHUB_REPOSITORY", "org/repo")
     monkeypatch.setenv("GITHUB_RUN_ID", "9")
     monkeypatch.setenv("GITHUB_HEAD_REF", "feature/x")
     tags = lineage.training_tags(project, [RAW])
-    assert tags["dvc.data.raw.md5"] == "0123456789abcdef0123456789abcdef"  # from the .dvc file
+    assert tags["dvc.data.raw.md5"] == RAW_MD5  # from the .dvc file
     assert tags[f"dvc.{RAW}.md5"] == hashlib.md5(project.path(RAW).read_bytes()).hexdigest()
     assert tags["git.branch"] == "feature/x" and tags["git.commit"] == "unknown"  # no repository here
     assert tags["ci.pr_number"] == "17"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from mlops_gitops import facts
 from mlops_gitops.project import ConfigError, Project, find_root, load
 
@@ -26,7 +25,7 @@ def test_root_is_found_from_a_subfolder_or_the_environment(
     project: Project, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert find_root(project.root / "data" / "raw") == project.root
-    with pytest.raises(ConfigError, match="no params.yaml"):
+    with pytest.raises(ConfigError, match=r"no params\.yaml"):
         find_root(tmp_path_factory.mktemp("elsewhere"))
     monkeypatch.setenv("PROJECT_ROOT", str(project.root))
     assert find_root(Path("/")) == project.root

@@ -4,10 +4,9 @@ apply never changes anything."""
 from __future__ import annotations
 
 import pytest
+from conftest import EVIDENCE, Registry
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from conftest import EVIDENCE, Registry
-
 from mlops_gitops import gate
 
 
@@ -28,8 +27,7 @@ def test_worse_candidate_never_becomes_champion(registry: Registry, qualities: l
         registry.desire(production=version)
         code, _, _ = registry.run("apply", *EVIDENCE)
         worse = champion is not None and (
-            gate.worse_by(registry.cfg, primary(registry, version), primary(registry, champion))
-            > tolerance
+            gate.worse_by(registry.cfg, primary(registry, version), primary(registry, champion)) > tolerance
         )
         assert code == (1 if worse else 0)
         assert registry.aliases().get("champion") == (champion if worse else version)

@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
-
 from mlops_gitops import storage
 from mlops_gitops.project import Project
 from mlops_gitops.storage import Remote, StorageError
+
 S3 = Remote("cloud", "s3://acme-data/dvc", {"region": "eu-west-1"})
 GS = Remote("cloud", "gs://acme-data/dvc", {})
 AZ = Remote("cloud", "azure://dvc/data", {"account_name": "acmedata"})
@@ -113,9 +113,7 @@ def test_the_committed_cloud_remote_is_read_with_its_options(project: Project) -
     assert storage.endpoint(remote, {}) == "https://s3.eu-west-1.amazonaws.com"
 
 
-def test_a_missing_remote_is_one_line_and_exit_1(
-    project: Project, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_missing_remote_is_one_line_and_exit_1(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
     assert storage.main(["push", "--remote", "nowhere"]) == 1
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1

@@ -7,18 +7,17 @@ import subprocess
 import sys
 
 import pytest
-
 from mlops_gitops.tfcheck.checks import check_paths, constraint_allows
 
 GOOD = """
 terraform {
-  required_version = ">= 1.10.0"
   required_providers {
     aws = {
-      source  = "hashicorp/aws"
       version = "~> 6.25"
+      source  = "hashicorp/aws"
     }
   }
+  required_version = ">= 1.10.0"
 }
 
 variable "name" {

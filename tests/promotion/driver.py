@@ -1,7 +1,10 @@
-"""Runs in the generated project's environment: one JSON request per line on stdin,
-{"argv": [...], "env": {...}}, each answered with {"code", "out", "err"} on stdout after calling
-`mlops_gitops.promote.main(argv)`, the project's `make promote`, in this process (with `env` added
-for that call only)."""
+"""Runs in the generated project's environment: one JSON request per line on stdin, answered by
+one JSON line on stdout:
+
+- {"argv": [...], "env": {...}} -> {"code", "out", "err"}: `mlops_gitops.promote.main(argv)`, the
+  project's `make promote`, in this process (with `env` added for that call only);
+- {"register": {...}} -> {"version"}: `mlops_gitops.testing.register_candidate` with those options,
+  for the model that the project's params.yaml names now."""
 
 from __future__ import annotations
 
@@ -12,7 +15,10 @@ import os
 import sys
 from pathlib import Path
 
+from mlflow import MlflowClient
 from mlops_gitops import promote
+from mlops_gitops.project import load
+from mlops_gitops.testing import register_candidate
 
 project = Path(sys.argv[1]).resolve()
 os.chdir(project)
@@ -21,6 +27,12 @@ sys.stdout = sys.stderr  # nothing but answers on the protocol stream
 
 for line in sys.stdin:
     request = json.loads(line)
+    if "register" in request:
+        client = MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
+        version = register_candidate(client, load(project), **request["register"])
+        answers.write(json.dumps({"version": version}) + "\n")
+        answers.flush()
+        continue
     saved = dict(os.environ)
     os.environ.update(request.get("env") or {})
     out, err = io.StringIO(), io.StringIO()

@@ -1,21 +1,19 @@
-"""Helpers of the promotion tests: a rendered project, the registry over REST, and a driver.
+"""Helpers of the promotion tests: a rendered project, the registry read over REST, and a driver.
 
 The registry is the session's real `mlflow server` (helpers_mlflow.py). Candidates are registered
-over its REST API, exactly as `train` leaves them (run with metrics and lineage tags, a model
-version), without fitting a model. The project's promotion command runs in the project
-environment through a driver process that calls `promote.main(argv)` once per request, so that
-each call costs milliseconds instead of an interpreter start with MLflow's imports; the e2e test
-runs the real make targets instead.
+as `train` leaves them (run with metrics and lineage tags, a model version), without fitting a
+model, by `mlops_gitops.testing` (the package's tests build theirs the same way), called in the
+project environment through a driver process. The driver also runs the promotion command,
+`promote.main(argv)`, once per request, so that each call costs milliseconds instead of an
+interpreter start with MLflow's imports; the e2e test runs the real make targets instead.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
 import subprocess
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -43,78 +41,19 @@ def call(url: str, endpoint: str, body: dict | None = None, **query: str) -> dic
         return json.loads(answer.read() or b"{}")
 
 
-def quality(higher_is_better: bool, q: float) -> float:
-    """Primary-metric value for a quality q in [0, 1] that meets the shipped floors."""
-    return 0.86 + 0.13 * q if higher_is_better else 0.34 - 0.3 * q
-
-
 @dataclass
 class Registry:
     """The model of one rendered project on the session server, over REST."""
 
     url: str
     model: str
-    experiment: str
     primary: str
     higher_is_better: bool
+    driver: Driver
 
-    def experiment_id(self, name: str | None = None) -> str:
-        name = name or self.experiment
-        try:
-            return call(self.url, "experiments/get-by-name", experiment_name=name)["experiment"]["experiment_id"]
-        except urllib.error.HTTPError:
-            return call(self.url, "experiments/create", {"name": name})["experiment_id"]
-
-    def register(
-        self,
-        q: float = 0.5,
-        *,
-        branch: str = "main",
-        validation: str | None = "passed",
-        experiment: str | None = None,
-    ) -> str:
-        tags = {
-            "git.commit": "89abcdef01234567",
-            "git.branch": branch,
-            "git.dirty": "false",
-            "dvc.data.raw.md5": "d41d8cd98f00b204e9800998ecf8427e",
-        }
-        if validation is not None:
-            tags["validation.status"] = validation
-        run = call(
-            self.url,
-            "runs/create",
-            {
-                "experiment_id": self.experiment_id(experiment),
-                "start_time": int(time.time() * 1000),
-                "tags": [{"key": k, "value": v} for k, v in tags.items()],
-            },
-        )["run"]["info"]
-        metrics = {"accuracy": 0.95, "precision": 0.95, "recall": 0.95, "f1": 0.95, "roc_auc": 0.97, "log_loss": 0.1}
-        metrics[self.primary] = quality(self.higher_is_better, q)
-        now = int(time.time() * 1000)
-        call(
-            self.url,
-            "runs/log-batch",
-            {
-                "run_id": run["run_id"],
-                "metrics": [{"key": k, "value": v, "timestamp": now, "step": 0} for k, v in metrics.items()],
-                "params": [{"key": "estimator", "value": "random_forest"}],
-            },
-        )
-        call(self.url, "runs/update", {"run_id": run["run_id"], "status": "FINISHED", "end_time": now})
-        with contextlib.suppress(urllib.error.HTTPError):
-            call(self.url, "registered-models/create", {"name": self.model})
-        version = call(
-            self.url,
-            "model-versions/create",
-            {
-                "name": self.model,
-                "source": f"{run['artifact_uri']}/model",
-                "run_id": run["run_id"],
-            },
-        )["model_version"]
-        return str(version["version"])
+    def register(self, q: float = 0.5, **options: Any) -> str:
+        """A candidate of the project's model (mlops_gitops.testing, in the project environment)."""
+        return self.driver.register(q=q, **options)
 
     def metric(self, version: str) -> float:
         found = call(self.url, "model-versions/get", name=self.model, version=version)["model_version"]
@@ -189,12 +128,18 @@ class Driver:
             cwd=project,
         )
 
-    def run(self, *argv: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    def ask(self, request: dict) -> dict:
         assert self.process.stdin and self.process.stdout
-        self.process.stdin.write(json.dumps({"argv": list(argv), "env": env or {}}) + "\n")
+        self.process.stdin.write(json.dumps(request) + "\n")
         self.process.stdin.flush()
-        answer = json.loads(self.process.stdout.readline())
+        return json.loads(self.process.stdout.readline())
+
+    def run(self, *argv: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+        answer = self.ask({"argv": list(argv), "env": env or {}})
         return answer["code"], answer["out"], answer["err"]
+
+    def register(self, **options: Any) -> str:
+        return str(self.ask({"register": options})["version"])
 
     def close(self) -> None:
         if self.process.stdin:
@@ -221,9 +166,10 @@ def gate_of(project: Path) -> tuple[str, bool]:
     return str(gate["primary_metric"]), bool(gate["higher_is_better"])
 
 
-def registry_for(url: str, project: Path, model: str | None = None) -> Registry:
+def registry_for(url: str, project: Path, driver: Driver) -> Registry:
+    """The registry of the model that the project's params.yaml names now."""
     import yaml
 
     params = yaml.safe_load((project / "params.yaml").read_text())
     primary, higher = gate_of(project)
-    return Registry(url, model or params["model"]["name"], params["model"]["experiment"], primary, higher)
+    return Registry(url, params["model"]["name"], primary, higher, driver)

@@ -46,8 +46,8 @@ def silent_server() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def world(mlflow_server: str, shared_env, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     project = rendered(tmp_path_factory.mktemp("bad"), "promotion-bad")
-    registry = registry_for(mlflow_server, project)
     driver = Driver(shared_env("3.11") / "bin/python", project, mlflow_server)
+    registry = registry_for(mlflow_server, project, driver)
     versions = {
         "champion": registry.register(0.6),
         "branch": registry.register(0.9, branch="feature/try"),

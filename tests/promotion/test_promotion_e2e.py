@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from promotion_support import registry_for, rendered
+from promotion_support import Driver, registry_for, rendered
 from support import TEMPLATE, project_command_env
 
 pytestmark = pytest.mark.slow
@@ -18,8 +18,12 @@ pytestmark = pytest.mark.slow
 
 def test_register_plan_apply_revert(mlflow_server: str, shared_env, tmp_path) -> None:
     project = rendered(tmp_path, "promotion-e2e")
-    registry = registry_for(mlflow_server, project)
-    old, new = registry.register(0.4), registry.register(0.8)
+    driver = Driver(shared_env("3.11") / "bin/python", project, mlflow_server)
+    try:
+        registry = registry_for(mlflow_server, project, driver)
+        old, new = registry.register(0.4), registry.register(0.8)
+    finally:
+        driver.close()
     env = {**project_command_env(shared_env("3.11")), "MLFLOW_TRACKING_URI": mlflow_server}
     done = subprocess.run(
         [sys.executable, str(TEMPLATE / "scripts/promotion_e2e.py"), str(project)],

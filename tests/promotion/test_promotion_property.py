@@ -32,7 +32,7 @@ def test_worse_candidate_never_becomes_champion(setup: dict, qualities: list[flo
     project, driver = setup["project"], setup["driver"]
     model = f"promotion_prop_{next(NAMES)}"  # a fresh registered model per example
     set_model(project, model)
-    registry = registry_for(setup["url"], project, model)
+    registry = registry_for(setup["url"], project, driver)
     tolerance = float(yaml.safe_load((project / "params.yaml").read_text())["gate"]["tolerance"])
     for q in qualities:
         champion = registry.aliases().get("champion")

@@ -1,10 +1,10 @@
 """`mlops-gitops COMMAND ...`: the one entry point; each command keeps its own arguments.
 
-    mlops-gitops promote plan|apply|status|propose|evidence
-    mlops-gitops lineage [REF] [--json]
-    mlops-gitops storage push|pull [--remote NAME] [--jobs N] [TARGETS...]
-    mlops-gitops tfcheck [--rules-only|--schema-only] PATHS...
-    mlops-gitops version
+mlops-gitops promote plan|apply|status|propose|evidence
+mlops-gitops lineage [REF] [--json]
+mlops-gitops storage push|pull [--remote NAME] [--jobs N] [TARGETS...]
+mlops-gitops tfcheck [--rules-only|--schema-only] PATHS...
+mlops-gitops version
 """
 
 from __future__ import annotations

@@ -96,11 +96,7 @@ def chain(cfg: Project, ref: str) -> dict[str, Any]:
             raise LineageError(f"model '{model}' has no alias '{key}'") from None
     found = load_version(client, cfg.scoped(model), key)
     tags = found.run_tags
-    data = {
-        k.removeprefix("dvc.").removesuffix(".md5"): v
-        for k, v in sorted(tags.items())
-        if k.startswith("dvc.")
-    }
+    data = {k.removeprefix("dvc.").removesuffix(".md5"): v for k, v in sorted(tags.items()) if k.startswith("dvc.")}
     here = raw_data_md5(cfg)
     promotions = {}
     for env in ALIASES:
@@ -152,9 +148,7 @@ def render_table(info: dict[str, Any]) -> str:
         rows.append((f"data {name}", md5))
     same = info["data"]["same_as_workspace"]
     if same is not None:
-        rows.append(
-            ("data vs workspace", "same raw data as this workspace" if same else "raw data differs here")
-        )
+        rows.append(("data vs workspace", "same raw data as this workspace" if same else "raw data differs here"))
     rows.append(("validation", info["validation"]))
     for name, value in info["params"].items():
         rows.append((f"param {name}", str(value)))

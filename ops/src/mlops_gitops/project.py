@@ -91,9 +91,7 @@ def load(root: Path | None = None) -> Project:
     except FileNotFoundError:
         raise ConfigError(f"{root / PARAMS_FILE} is missing: run this from inside the project") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(
-            f"{PARAMS_FILE} is not valid YAML ({exc.__class__.__name__}): fix its syntax"
-        ) from exc
+        raise ConfigError(f"{PARAMS_FILE} is not valid YAML ({exc.__class__.__name__}): fix its syntax") from exc
     if not isinstance(params, dict):
         raise ConfigError(f"{PARAMS_FILE} must be a mapping of sections; restore it from the template")
     return Project(root=root, params=params)

@@ -96,9 +96,7 @@ def read_desired(cfg: Project, path: Path | None = None) -> Desired:
     environments: dict[str, Any] = data["environments"]
     unknown = sorted(str(name) for name in environments if name not in ALIASES)
     if unknown:
-        raise PromotionError(
-            f"{where}: unknown environment '{unknown[0]}'; use {' and '.join(sorted(ALIASES))}"
-        )
+        raise PromotionError(f"{where}: unknown environment '{unknown[0]}'; use {' and '.join(sorted(ALIASES))}")
     versions: dict[str, str | None] = {}
     for env in ALIASES:
         if env not in environments:
@@ -305,8 +303,7 @@ def build_plan(cfg: Project, client: Any, desired: Desired) -> Plan:
         if move.candidate is None:
             continue
         move.rollback = bool(
-            move.env == "production"
-            and move.candidate.version_tags.get(f"{TAG_PREFIX}.production.promoted_at")
+            move.env == "production" and move.candidate.version_tags.get(f"{TAG_PREFIX}.production.promoted_at")
         )
         move.checks = gate(cfg, move)
     return Plan(cfg.model_name, desired, aliases, moves, unchanged)
@@ -337,13 +334,10 @@ def render_plan(cfg: Project, plan: Plan) -> str:
         verdict = "passes" if move.ok else "**fails**"
         if move.to_version is None:
             verdict = "alias removed"
-        lines.append(
-            f"| {move.env} | `{move.alias}` | {_v(move.from_version)} | {_v(move.to_version)} | {verdict} |"
-        )
+        lines.append(f"| {move.env} | `{move.alias}` | {_v(move.from_version)} | {_v(move.to_version)} | {verdict} |")
         if move.env == "production" and move.from_version and move.to_version:
             lines.append(
-                f"| — | `{PREVIOUS}` | {_v(plan.aliases.get(PREVIOUS))} | {_v(move.from_version)} "
-                "| kept for rollback |"
+                f"| — | `{PREVIOUS}` | {_v(plan.aliases.get(PREVIOUS))} | {_v(move.from_version)} | kept for rollback |"
             )
     for env, version in plan.unchanged.items():
         lines.append(f"| {env} | `{ALIASES[env]}` | {_v(version)} | {_v(version)} | unchanged |")
@@ -369,9 +363,7 @@ def render_plan(cfg: Project, plan: Plan) -> str:
         for check in move.checks:
             lines.append(f"| {check.name} | {'ok' if check.ok else '**failed**: ' + check.detail} |")
         commit = candidate.run_tags.get("git.commit", "unknown")
-        lines.append(
-            f"\nRun `{candidate.run_id}` · commit `{commit[:12]}` · experiment `{candidate.experiment}`"
-        )
+        lines.append(f"\nRun `{candidate.run_id}` · commit `{commit[:12]}` · experiment `{candidate.experiment}`")
 
     lines.append("")
     if not plan.moves:
@@ -415,9 +407,7 @@ def gather_evidence(cfg: Project, args: argparse.Namespace) -> Evidence:
     run_url = args.run_url or env.get("PROMOTION_RUN_URL", "") or facts.run_url()
     pr = str(args.pr or env.get("PROMOTION_PR", "")).strip().lstrip("#")
     raw_approvers = args.approvers or env.get("PROMOTION_APPROVERS", "")
-    approvers = tuple(
-        sorted({a.strip().lstrip("@") for a in re.split(r"[,\s]+", raw_approvers) if a.strip()})
-    )
+    approvers = tuple(sorted({a.strip().lstrip("@") for a in re.split(r"[,\s]+", raw_approvers) if a.strip()}))
     commit = (
         args.commit or env.get("PROMOTION_COMMIT") or env.get("GITHUB_SHA") or facts.git(cfg.root, "rev-parse", "HEAD")
     ).strip()
@@ -455,9 +445,7 @@ def intended_use(cfg: Project) -> str:
     return re.sub(r"^#\s+.*\n+", "", text, count=1)
 
 
-def model_card(
-    cfg: Project, candidate: Candidate, baseline: Candidate | None, tags: dict[str, str]
-) -> str:
+def model_card(cfg: Project, candidate: Candidate, baseline: Candidate | None, tags: dict[str, str]) -> str:
     gate_cfg = cfg.section("gate")
     metric = str(gate_cfg["primary_metric"])
     run_tags = candidate.run_tags
@@ -483,9 +471,7 @@ def model_card(
     data_tags = {k: v for k, v in sorted(run_tags.items()) if k.startswith("dvc.")}
     if data_tags:
         lines += ["| DVC-tracked input | md5 |", "| --- | --- |"]
-        lines += [
-            f"| `{k.removeprefix('dvc.').removesuffix('.md5')}` | `{v}` |" for k, v in data_tags.items()
-        ]
+        lines += [f"| `{k.removeprefix('dvc.').removesuffix('.md5')}` | `{v}` |" for k, v in data_tags.items()]
     else:
         lines.append("No DVC hashes were recorded by the training run.")
     lines += [
@@ -498,9 +484,7 @@ def model_card(
         f"{' (uncommitted changes)' if run_tags.get('git.dirty') == 'true' else ''}",
     ]
     if run_tags.get("ci.pr_number"):
-        lines.append(
-            f"- trained for PR #{run_tags['ci.pr_number']} {run_tags.get('ci.workflow_run_url', '')}"
-        )
+        lines.append(f"- trained for PR #{run_tags['ci.pr_number']} {run_tags.get('ci.workflow_run_url', '')}")
     lines += ["", "| parameter | value |", "| --- | --- |"]
     lines += [f"| {k} | {v} |" for k, v in sorted(candidate.params.items())]
     title = f"previous champion {_v(baseline.version)}" if baseline else "previous champion"
@@ -549,9 +533,7 @@ def apply(cfg: Project, client: Any, plan: Plan, evidence: Evidence) -> list[str
         artifact = f"model_card/{model}-v{candidate.version}.md"
         client.log_text(candidate.run_id, card, artifact)
         run = client.get_run(candidate.run_id)
-        client.set_model_version_tag(
-            model, candidate.version, CARD_TAG, f"{run.info.artifact_uri}/{artifact}"
-        )
+        client.set_model_version_tag(model, candidate.version, CARD_TAG, f"{run.info.artifact_uri}/{artifact}")
         description = (
             card
             if len(card) <= DESCRIPTION_LIMIT
@@ -569,11 +551,7 @@ def apply(cfg: Project, client: Any, plan: Plan, evidence: Evidence) -> list[str
             client.set_registered_model_alias(model, move.alias, move.to_version)
         done.append(
             f"{move.env}: {move.alias} {_v(move.from_version)} -> {_v(move.to_version)}"
-            + (
-                f" ({PREVIOUS} -> {_v(move.from_version)})"
-                if move.env == "production" and move.from_version
-                else ""
-            )
+            + (f" ({PREVIOUS} -> {_v(move.from_version)})" if move.env == "production" and move.from_version else "")
         )
     return done
 
@@ -684,9 +662,7 @@ def gh_json(*args: str) -> Any:
     try:
         done = subprocess.run(["gh", "api", *args], capture_output=True, text=True, check=True, timeout=60)
     except FileNotFoundError:
-        raise PromotionError(
-            "the GitHub CLI (gh) is not installed: evidence is read from the GitHub API"
-        ) from None
+        raise PromotionError("the GitHub CLI (gh) is not installed: evidence is read from the GitHub API") from None
     except subprocess.CalledProcessError as exc:
         first = (exc.stderr.strip().splitlines() or ["no message"])[0]
         raise PromotionError(f"gh api {args[-1]} failed: {first}") from None
@@ -724,9 +700,7 @@ def parser() -> argparse.ArgumentParser:
     app = sub.add_parser("apply", help="reconcile the registry with the desired state")
     app.add_argument("--pr", help="evidence: number of the merged PR (or PROMOTION_PR)")
     app.add_argument("--approvers", help="evidence: comma-separated GitHub logins (or PROMOTION_APPROVERS)")
-    app.add_argument(
-        "--commit", help="evidence: the merge commit (or PROMOTION_COMMIT, GITHUB_SHA, git HEAD)"
-    )
+    app.add_argument("--commit", help="evidence: the merge commit (or PROMOTION_COMMIT, GITHUB_SHA, git HEAD)")
     app.add_argument("--run-url", help="evidence: workflow run URL, or 'local' (or PROMOTION_RUN_URL)")
     status = sub.add_parser("status", help="desired state next to the registry's aliases")
     status.add_argument("--json", action="store_true")

@@ -1,4 +1,4 @@
-"""`mlops-gitops storage push|pull` (the project's `make push` / `make pull`): move DVC-tracked data to and from a named DVC remote.
+"""`mlops-gitops storage push|pull` (`make push` / `make pull`): move DVC-tracked data to and from a DVC remote.
 
 It runs `dvc push` / `dvc pull` on the remote (by default `cloud`, the project's bucket) and, when
 the transfer fails, prints ONE line that says what is wrong and what to change, and exits 1. The
@@ -67,9 +67,7 @@ def read_remote(root: Path, name: str) -> Remote:
     try:
         config = Config(dvc_dir=str(root / ".dvc"))
     except ConfigError as exc:
-        raise StorageError(
-            f"the DVC configuration is invalid ({exc}): fix .dvc/config or .dvc/config.local"
-        ) from None
+        raise StorageError(f"the DVC configuration is invalid ({exc}): fix .dvc/config or .dvc/config.local") from None
     remotes = config.get("remote", {})
     if name not in remotes:
         known = ", ".join(sorted(remotes)) or "none"
@@ -92,9 +90,7 @@ def endpoint(remote: Remote, env: dict[str, str] | None = None) -> str | None:
     env = dict(os.environ if env is None else env)
     options = remote.options
     if remote.scheme == "s3":
-        region = (
-            options.get("region") or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
-        )
+        region = options.get("region") or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
         return str(
             options.get("endpointurl")
             or env.get("AWS_ENDPOINT_URL_S3")
@@ -168,8 +164,7 @@ def check_google_credentials(remote: Remote, env: dict[str, str] | None = None) 
         ) from None
     except (exceptions.DefaultCredentialsError, OSError, ValueError) as exc:
         raise StorageError(
-            f"the credentials file {path} cannot be used ({exc}) for remote '{remote.name}': "
-            f"{CREDENTIAL_HINTS['gs']}"
+            f"the credentials file {path} cannot be used ({exc}) for remote '{remote.name}': {CREDENTIAL_HINTS['gs']}"
         ) from None
 
 
@@ -198,8 +193,7 @@ NO_BUCKET = re.compile(
 MISSING = re.compile(r"missing from the remote|not found in the remote|failed to (pull|fetch)", re.IGNORECASE)
 
 CREDENTIAL_HINTS = {
-    "s3": "in CI the OIDC role (aws-actions/configure-aws-credentials); "
-    "locally AWS_PROFILE or `aws sso login`",
+    "s3": "in CI the OIDC role (aws-actions/configure-aws-credentials); locally AWS_PROFILE or `aws sso login`",
     "gs": "in CI workload identity (google-github-actions/auth); locally "
     "`gcloud auth application-default login` or GOOGLE_APPLICATION_CREDENTIALS",
     "azure": "in CI OIDC (azure/login); locally `az login`, with the Storage Blob Data Contributor role",

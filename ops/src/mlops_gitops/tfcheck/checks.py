@@ -48,11 +48,7 @@ def _body(block: dict) -> dict:
 
 
 def _is_block_list(value) -> bool:
-    return (
-        isinstance(value, list)
-        and bool(value)
-        and all(isinstance(v, dict) and v.get("__is_block__") for v in value)
-    )
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) and v.get("__is_block__") for v in value)
 
 
 @dataclass
@@ -193,11 +189,7 @@ def _check_body(block, where, body, schema, provider, schemas, top, extra_attrs=
                 )
             )
         else:
-            out.append(
-                Finding(
-                    block.path, block.line, "schema-unknown-argument", f"{where}: unknown argument '{key}'"
-                )
-            )
+            out.append(Finding(block.path, block.line, "schema-unknown-argument", f"{where}: unknown argument '{key}'"))
     for name, required in attrs.items():
         if required and name not in present:
             out.append(
@@ -331,9 +323,7 @@ def _check_terraform_block(module: Module, schemas: Schemas) -> list[Finding]:
     if anchor is None:
         return out
     if not any(unquote(b.body.get("required_version", "")) for b in tf_blocks):
-        out.append(
-            Finding(anchor.path, anchor.line, "required-version", "terraform block sets no required_version")
-        )
+        out.append(Finding(anchor.path, anchor.line, "required-version", "terraform block sets no required_version"))
     declared = {}
     for b in tf_blocks:
         for rp in b.body.get("required_providers", []):
@@ -392,8 +382,7 @@ def _check_terraform_block(module: Module, schemas: Schemas) -> list[Finding]:
                     anchor.path,
                     anchor.line,
                     "provider-constraint",
-                    f"provider '{name}' constraint '{version}' excludes the checked "
-                    f"schema version {want['version']}",
+                    f"provider '{name}' constraint '{version}' excludes the checked schema version {want['version']}",
                 )
             )
     return out
@@ -434,9 +423,7 @@ def _check_tags(module: Module, schemas: Schemas, local_values: dict) -> list[Fi
         missing = [t for t in STANDARD_TAGS if t not in have]
         if missing:
             out.append(
-                Finding(
-                    b.path, b.line, "standard-tags", f"{type_name}.{name}: missing tags {', '.join(missing)}"
-                )
+                Finding(b.path, b.line, "standard-tags", f"{type_name}.{name}: missing tags {', '.join(missing)}")
             )
     return out
 

@@ -28,15 +28,11 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    findings, stats = check_paths(
-        args.paths, schemas, schema_check=not args.rules_only, rules=not args.schema_only
-    )
+    findings, stats = check_paths(args.paths, schemas, schema_check=not args.rules_only, rules=not args.schema_only)
     for finding in findings:
         print(finding)
     providers = (
-        ", ".join(
-            f"{p['provider']['source']} {p['provider']['version']}" for p in schemas.by_provider.values()
-        )
+        ", ".join(f"{p['provider']['source']} {p['provider']['version']}" for p in schemas.by_provider.values())
         or "no provider schema (--rules-only)"
     )
     print(
