@@ -1,5 +1,5 @@
 # tflint cannot be installed where the template is built, so the offline equivalent runs
-# locally (tools/tfcheck); tflint itself runs in the Terraform workflow with this config.
+# locally (`make tf-rules`: mlops-gitops tfcheck); tflint itself runs in the Terraform workflow.
 # `tflint --init` downloads the pinned plugin versions below.
 config {
   call_module_type = "local"

@@ -113,7 +113,7 @@ def desired_text(model: str, staging: str | None, production: str | None) -> str
 
 
 class Driver:
-    """`python -m <package>.promote ARGV` in one long-lived process of the project environment."""
+    """`mlops-gitops promote ARGV` in one long-lived process of the project environment."""
 
     def __init__(self, python: Path, project: Path, tracking_uri: str) -> None:
         self.project = project

@@ -235,7 +235,7 @@ def test_terraform_static_job(cloud: str, prepared) -> None:
     ready = prepared(cloud)
     run = ready.act("terraform.yml", "static", "terraform")
     assert_succeeded(
-        run, "terraform fmt -check", "Structural rules and provider schemas (tools/tfcheck, offline)", "checkov"
+        run, "terraform fmt -check", "Structural rules and provider schemas (mlops-gitops tfcheck, offline)", "checkov"
     )
     for guarded in ("Set up Terraform", "Set up uv (runs checkov)"):
         assert f"Main {guarded}" not in run.output
