@@ -41,6 +41,7 @@ def test_the_package_passes_its_own_tests(shared_env) -> None:
     )  # fmt: skip
     summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
     assert done.returncode == 0 and " passed" in summary and "failed" not in summary, done.stdout[-6000:]
+    assert not (OPS / "mlruns").exists(), "the package's tests wrote into the source tree"
     installed = subprocess.run(
         [str(env / "bin/python"), "-c", "import mlops_gitops; print(mlops_gitops.__file__, mlops_gitops.__version__)"],
         capture_output=True, text=True, check=True,

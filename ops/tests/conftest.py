@@ -157,7 +157,9 @@ def empty_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     path = tmp_path_factory.mktemp("store") / "mlflow.db"
     uri = f"sqlite:///{path}"
-    MlflowClient(tracking_uri=uri, registry_uri=uri).search_experiments()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(path.parent)  # the store's default artifact root (./mlruns) lands there
+        MlflowClient(tracking_uri=uri, registry_uri=uri).search_experiments()
     return path
 
 
@@ -169,6 +171,8 @@ def registry(
 
     uri = f"sqlite:///{empty_store}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    # Artifacts (model cards) in the test's folder, as CI sets the project's bucket.
+    monkeypatch.setenv("MLFLOW_ARTIFACT_LOCATION", (project.root / "mlartifacts").as_uri())
     found = Registry(project, MlflowClient(tracking_uri=uri, registry_uri=uri), capsys)
     found.fresh_model()
     yield found
