@@ -1,4 +1,4 @@
-"""Fixtures and session hooks of the template's test suite; the helpers live in support.py.
+"""Fixtures and session hooks of the template's test suite; the helpers live in helpers/.
 
 Test modules import helpers with `from support import ...`: several folders have their own
 conftest.py, so `import conftest` would give whichever one pytest loaded last.
@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from support import CACHE, TEMPLATE, build_project_env, project_env, project_requirements
+from helpers.project import CACHE, TEMPLATE, build_project_env, project_env, project_requirements
 
 # Session-wide servers live in plugins so that any test folder can use them.
-pytest_plugins = ["helpers_mlflow", "helpers_storage"]
+pytest_plugins = ["helpers.mlflow", "helpers.storage"]
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -7,7 +7,7 @@ import subprocess
 
 import yaml
 
-from support import TEMPLATE
+from helpers.project import TEMPLATE
 
 DATA = TEMPLATE / "{{cookiecutter.project_slug}}/data/raw"
 

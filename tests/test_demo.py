@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from support import QUIET_ENV, TEMPLATE
+from helpers.project import QUIET_ENV, TEMPLATE
 
 pytestmark = pytest.mark.slow
 

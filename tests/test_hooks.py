@@ -15,7 +15,7 @@ from cookiecutter.exceptions import FailedHookException
 from cookiecutter.generate import generate_context
 from cookiecutter.prompt import prompt_for_config
 
-from support import DEFAULTS, TEMPLATE, render
+from helpers.project import DEFAULTS, TEMPLATE, render
 
 GOOD_ARN = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from support import TEMPLATE, render
+from helpers.project import TEMPLATE, render
 
 OPS = TEMPLATE / "ops"
 VERSION = tomllib.loads((OPS / "pyproject.toml").read_text())["project"]["version"]

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from test_render import RENDERS
 
-from support import git_init, make, project_command_env, render
+from helpers.project import git_init, make, project_command_env, render
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from support import TEMPLATE, render
+from helpers.project import TEMPLATE, render
 
 RENDERS: dict[str, dict[str, str]] = {
     "default": {},

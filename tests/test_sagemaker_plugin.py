@@ -6,7 +6,7 @@ import subprocess
 import tomllib
 from pathlib import Path
 
-from support import render
+from helpers.project import render
 
 PROBE = """
 from importlib.metadata import entry_points

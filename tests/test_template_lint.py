@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from support import TEMPLATE
+from helpers.project import TEMPLATE
 
 PATHS = ["hooks", "tests", "scripts"]
 

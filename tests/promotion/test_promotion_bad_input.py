@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers_mlflow import free_port
-from promotion_support import DESIRED, EVIDENCE, Driver, Registry, desired_text, registry_for, rendered
+from helpers.mlflow import free_port
+from helpers.promotion import DESIRED, EVIDENCE, Driver, Registry, desired_text, registry_for, rendered
 
 pytestmark = pytest.mark.slow
 

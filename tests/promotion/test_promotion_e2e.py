@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from promotion_support import Driver, registry_for, rendered
-from support import TEMPLATE, project_command_env
+from helpers.project import TEMPLATE, project_command_env
+from helpers.promotion import Driver, registry_for, rendered
 
 pytestmark = pytest.mark.slow
 

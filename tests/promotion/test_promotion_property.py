@@ -12,7 +12,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from promotion_support import DESIRED, EVIDENCE, Driver, desired_text, registry_for, rendered, set_model
+from helpers.promotion import DESIRED, EVIDENCE, Driver, desired_text, registry_for, rendered, set_model
 
 pytestmark = pytest.mark.slow
 NAMES = itertools.count(1)

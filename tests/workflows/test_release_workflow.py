@@ -19,9 +19,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from test_workflow_lints import PINS, actionlint, jsonschema, load, steps_of, zizmor
-
-from helpers_workflows import TEMPLATE, workflow_triggers
+from helpers.project import TEMPLATE
+from helpers.workflows import PINS, actionlint, jsonschema, load, steps_of, workflow_triggers, zizmor
 
 RELEASE = TEMPLATE / ".github/workflows/release.yml"
 MAKEFILE = TEMPLATE / "Makefile"

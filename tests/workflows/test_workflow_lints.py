@@ -12,46 +12,26 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from helpers_workflows import TEMPLATE, paths_trigger, template_conftest, workflow_triggers
+from helpers.project import CHECKOV_ENV, TEMPLATE, checkov_command, render
+from helpers.workflows import (
+    PINS,
+    action_files,
+    actionlint,
+    jsonschema,
+    load,
+    paths_trigger,
+    run,
+    steps_of,
+    workflow_files,
+    workflow_triggers,
+    zizmor,
+)
 
 CLOUDS = ("aws", "gcp", "azure")
-VENV = TEMPLATE / ".venv/bin"
-CHECKOV = ["tool", "run", "--from", "checkov==3.3.30", "checkov"]
-CHECKOV_ENV = {
-    "BC_SKIP_MAPPING": "TRUE",
-    "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false",
-    "BC_API_KEY": "",
-    "ANONYMIZE_TELEMETRY": "true",
-    "NO_COLOR": "1",
-}
-# Release tag -> commit, as read from each action's repository (../shared/actions-pins.md).
-PINS = {
-    "actions/checkout": ("3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1"),
-    "actions/setup-python": ("5fda3b95a4ea91299a34e894583c3862153e4b97", "v7.0.0"),
-    "actions/cache": ("27d5ce7f107fe9357f9df03efb73ab90386fccae", "v5.0.5"),
-    "actions/upload-artifact": ("bbbca2ddaa5d8feaa63e36b76fdaad77386f024f", "v7.0.0"),
-    "actions/download-artifact": ("3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", "v8.0.1"),
-    "actions/github-script": ("ed597411d8f924073f98dfc5c65a23a2325f34cd", "v8.0.0"),
-    "astral-sh/setup-uv": ("20cfd1bf945f4377ade1205e4dbc17946fc9a30d", "v10.0.1"),
-    "hashicorp/setup-terraform": ("dfe3c3f87815947d99a8997f908cb6525fc44e9e", "v4.0.1"),
-    "terraform-linters/setup-tflint": ("6e1e0642c0289bd619021bf6b34e3c08ed1e005a", "v6.3.0"),
-    "aws-actions/configure-aws-credentials": ("e6de054238d6b7531b4efff3b6587d9aade6a06c", "v6.2.3"),
-    "google-github-actions/auth": ("7c6bc770dae815cd3e89ee6cdf493a5fab2cc093", "v3.0.0"),
-    "google-github-actions/setup-gcloud": ("aa5489c8933f4cc7a4f7d45035b3b1440c9c10db", "v3.0.1"),
-    "azure/login": ("f5d393ae46f8fde4be8b75f32e3fc50e654ad0ca", "v3.0.1"),
-    "infracost/actions/diff": ("fb736a8f219195d6efdca58682069b16fe1bc280", "v4.2.0"),
-    "infracost/actions/scan": ("fb736a8f219195d6efdca58682069b16fe1bc280", "v4.2.0"),
-    "peter-evans/create-pull-request": ("5f6978faf089d4d20b00c7766989d076bb2fc7f1", "v8.1.1"),
-    "re-actors/alls-green": ("05ac9388f0aebcb5727afa17fcccfecd6f8ec5fe", "v1.2.2"),
-}
 SHARED_PINS = TEMPLATE.parent / "shared/actions-pins.md"
 # Jobs that hold a cloud identity: those calling the auth action. Jobs that post on a PR: those
 # running `cml`, directly or through a make target whose recipe runs it, or an action that comments.
@@ -62,48 +42,14 @@ COMMENTING_ACTIONS = ("infracost/actions/diff@",)
 @pytest.fixture(scope="module")
 def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """One render per cloud, each in a git repository (actionlint wants one)."""
-    conftest = template_conftest()
     base = tmp_path_factory.mktemp("workflow-lints")
     rendered = {}
     for cloud in CLOUDS:
-        project = conftest.render(base / cloud, cloud_provider=cloud)
+        project = render(base / cloud, cloud_provider=cloud)
         subprocess.run(["git", "init", "-q", "-b", "main"], cwd=project, check=True)
         subprocess.run(["git", "add", "-A"], cwd=project, check=True)
         rendered[cloud] = project
     return rendered
-
-
-def workflow_files(root: Path) -> list[Path]:
-    return sorted((root / ".github/workflows").glob("*.y*ml"))
-
-
-def action_files(root: Path) -> list[Path]:
-    return sorted((root / ".github/actions").glob("*/action.y*ml"))
-
-
-def run(cmd: list[str], cwd: Path, **kwargs: Any) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300, **kwargs)
-
-
-def zizmor(root: Path) -> None:
-    done = run([str(VENV / "zizmor"), "--offline", "--no-progress", "--format", "json", ".github"], root)
-    findings = json.loads(done.stdout or "[]")
-    assert done.returncode == 0 and findings == [], done.stdout[-4000:] + done.stderr[-2000:]
-
-
-def actionlint(root: Path) -> None:
-    done = run([str(VENV / "actionlint"), "-no-color"], root)
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
-def jsonschema(root: Path) -> None:
-    checks = [("vendor.github-workflows", workflow_files(root)), ("vendor.github-actions", action_files(root))]
-    if (root / ".github/dependabot.yml").exists():
-        checks.append(("vendor.dependabot", [root / ".github/dependabot.yml"]))
-    for schema, files in checks:
-        if files:
-            done = run([str(VENV / "check-jsonschema"), "--builtin-schema", schema, *map(str, files)], root)
-            assert done.returncode == 0, f"{schema}: {done.stdout}{done.stderr}"
 
 
 # --- the generated project, every cloud -------------------------------------------------------
@@ -129,8 +75,7 @@ def test_checkov_github_actions_no_failed_check(projects: dict[str, Path], tmp_p
     """One checkov run over every render and the template's own CI (checkov starts slowly)."""
     roots = [projects[c] / ".github" for c in CLOUDS] + [TEMPLATE / ".github"]
     cmd = [
-        template_conftest().uv(),
-        *CHECKOV,
+        *checkov_command(),
         "--framework",
         "github_actions",
         "--skip-download",
@@ -149,14 +94,6 @@ def test_checkov_github_actions_no_failed_check(projects: dict[str, Path], tmp_p
     passed = sum(r["summary"]["passed"] for r in reports)
     assert done.returncode == 0 and not failed, "\n".join(failed) + done.stderr[-2000:]
     assert passed > 0
-
-
-def load(path: Path) -> dict[str, Any]:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
-def steps_of(job: dict[str, Any]) -> list[dict[str, Any]]:
-    return list(job.get("steps") or [])
 
 
 @pytest.mark.parametrize("cloud", CLOUDS)

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from mlflow import MlflowClient
+
 from mlops_gitops import promote
 from mlops_gitops.project import load
 from mlops_gitops.testing import register_candidate

@@ -44,10 +44,10 @@ from xml.etree import ElementTree
 
 import pytest
 
-from helpers_mlflow import free_port, server_command, wait_until_up
-from support import QUIET_ENV, TEMPLATE
+from helpers.mlflow import free_port, server_command, wait_until_up
+from helpers.project import QUIET_ENV, TEMPLATE
 
-VENV_BIN = Path(__file__).resolve().parents[1] / ".venv" / "bin"
+VENV_BIN = TEMPLATE / ".venv" / "bin"
 AZURITE = TEMPLATE / ".tools" / "azurite" / "node_modules" / ".bin" / "azurite-blob"
 # Azurite's documented development account (a public, well-known key, not a secret).
 AZURITE_ACCOUNT = "devstoreaccount1"

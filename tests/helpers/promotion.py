@@ -1,6 +1,6 @@
 """Helpers of the promotion tests: a rendered project, the registry read over REST, and a driver.
 
-The registry is the session's real `mlflow server` (helpers_mlflow.py). Candidates are registered
+The registry is the session's real `mlflow server` (helpers/mlflow.py). Candidates are registered
 as `train` leaves them (run with metrics and lineage tags, a model version), without fitting a
 model, by `mlops_gitops.testing` (the package's tests build theirs the same way), called in the
 project environment through a driver process. The driver also runs the promotion command,
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from support import QUIET_ENV
+from helpers.project import QUIET_ENV, git_init, render
 
 DRIVER = Path(__file__).with_name("driver.py")
 EVIDENCE = ["--pr", "7", "--approvers", "alice,bob", "--commit", "0123456789abcdef", "--run-url", "local"]
@@ -152,8 +152,6 @@ class Driver:
 
 def rendered(tmp: Path, slug: str, **answers: str) -> Path:
     """A generated project with a model name of its own on the shared server, committed on main."""
-    from support import git_init, render
-
     project = render(tmp, project_name=slug.replace("-", " ").title(), model_name=slug.replace("-", "_"), **answers)
     git_init(project)
     return project

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from support import QUIET_ENV
+from helpers.project import QUIET_ENV
 
 
 def free_port() -> int:

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from cookiecutter.main import cookiecutter
 
-TEMPLATE = Path(__file__).resolve().parents[1]
+TEMPLATE = Path(__file__).resolve().parents[2]
 CACHE = TEMPLATE / ".cache"
 # The machinery package's wheel, built from ops/ by `make test` (UV_FIND_LINKS points here).
 WHEELS = CACHE / "wheels"
@@ -29,6 +29,17 @@ DEFAULTS: dict[str, Any] = json.loads((TEMPLATE / "cookiecutter.json").read_text
 CLOUDS = ("aws", "gcp", "azure")
 
 # Telemetry and analytics off for every tool the tests start.
+PROJECT_TEMPLATE = TEMPLATE / "{{cookiecutter.project_slug}}"
+# checkov runs apart from every environment (its dependencies clash), offline and silent.
+CHECKOV = "checkov==3.3.30"
+CHECKOV_ENV = {
+    "BC_SKIP_MAPPING": "TRUE",
+    "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false",
+    "BC_API_KEY": "",
+    "ANONYMIZE_TELEMETRY": "true",
+    "NO_COLOR": "1",
+}
+
 QUIET_ENV = {
     "MLFLOW_DISABLE_TELEMETRY": "true",
     "DO_NOT_TRACK": "true",
@@ -46,6 +57,10 @@ def uv() -> str:
     if not Path(found).exists():
         raise RuntimeError("uv is not installed: run the tests with `make test`")
     return found
+
+
+def checkov_command() -> list[str]:
+    return [uv(), "tool", "run", "--from", CHECKOV, "checkov"]
 
 
 def render(output_dir: Path, **answers: Any) -> Path:
@@ -71,7 +86,7 @@ def python_for(version: str) -> str:
 
 
 # Test-only, not project pins: the object-store clients `mlflow server` needs to keep artifacts in
-# each cloud's emulated bucket (tests/helpers_storage.py). A generated project never runs that
+# each cloud's emulated bucket (tests/helpers/storage.py). A generated project never runs that
 # server: the platform's tracking server holds its artifacts.
 MLFLOW_SERVER_STORE_CLIENTS = [
     "boto3==1.43.117",
