@@ -103,3 +103,13 @@ def test_the_package_imports_nothing_of_a_project() -> None:
                 names = [node.module or ""]
             for name in names:
                 assert name.split(".")[0] in allowed, f"{path.relative_to(OPS)} imports {name}"
+
+
+def test_the_readme_tree_names_every_file_of_src_and_every_top_level_entry(project: Path) -> None:
+    readme = (project / "README.md").read_text()
+    tree = readme.split("## What is where", 1)[1].split("```text", 1)[1].split("```", 1)[0]
+    for module in package_dir(project).glob("*.py"):
+        if module.stem != "__init__":
+            assert f" {module.name} " in tree and "yours" in tree.split(module.name, 1)[1].split("\n")[0]
+    for entry in project.iterdir():
+        assert entry.name in tree, f"{entry.name} is missing from the README's tree"
