@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers.project import TEMPLATE, render
+from helpers.project import PROJECT_TEMPLATE, render
 
 RENDERS: dict[str, dict[str, str]] = {
     "default": {},
@@ -98,7 +98,6 @@ SHARED_FOLDERS = (
     "deploy",
     "docs",
 )
-PROJECT_TEMPLATE = TEMPLATE / "{{cookiecutter.project_slug}}"
 JINJA_LEFT = re.compile(r"\{\{\s*cookiecutter|\{%-?\s|cookiecutter\.")
 
 

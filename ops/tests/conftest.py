@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from mlops_gitops import promote
 from mlops_gitops.project import DESIRED_STATE, INTENDED_USE, PARAMS_FILE, Project, load
 from mlops_gitops.testing import RAW_MD5, register_candidate

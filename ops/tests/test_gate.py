@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import EVIDENCE, Registry
+
 from mlops_gitops.gate import verdict, worse_by
 from mlops_gitops.project import Project
 from mlops_gitops.testing import metrics_for

@@ -7,6 +7,7 @@ import json
 
 import pytest
 from conftest import EVIDENCE, RAW, Registry
+
 from mlops_gitops import lineage
 from mlops_gitops.project import Project
 from mlops_gitops.testing import RAW_MD5

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from mlops_gitops import facts
 from mlops_gitops.project import ConfigError, Project, find_root, load
 

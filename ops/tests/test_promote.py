@@ -11,6 +11,7 @@ import os
 
 import pytest
 from conftest import EVIDENCE, Registry
+
 from mlops_gitops import promote
 from mlops_gitops.project import DESIRED_STATE, Project
 from mlops_gitops.testing import RAW_MD5

@@ -7,6 +7,7 @@ import pytest
 from conftest import EVIDENCE, Registry
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from mlops_gitops import gate
 
 

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from mlops_gitops import storage
 from mlops_gitops.project import Project
 from mlops_gitops.storage import Remote, StorageError

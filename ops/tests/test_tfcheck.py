@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+
 from mlops_gitops.tfcheck.checks import check_paths, constraint_allows
 
 GOOD = """
@@ -193,3 +194,51 @@ def test_schema_comes_from_the_pinned_packages():
     block, _ = schemas.block("resource", "aws_sagemaker_mlflow_tracking_server")
     assert {k for k, req in block["attrs"].items() if req} == {"artifact_store_uri", "role_arn", "tracking_server_name"}
     assert len(schemas.by_provider["aws"]["resource"]) > 1500
+
+
+CHILD = """
+variable "name" {
+  type        = string
+  description = "Bucket name."
+}
+
+resource "aws_s3_bucket" "data" {
+  bucket = var.name
+}
+"""
+
+CALLER = """
+terraform {
+  required_providers {
+    aws = {
+      version = "~> 6.25"
+      source  = "hashicorp/aws"
+    }
+  }
+  required_version = ">= 1.10.0"
+}
+
+provider "aws" {
+  region = "eu-west-1"
+  DEFAULT_TAGS
+}
+
+module "bucket" {
+  source = "./modules/bucket"
+  name   = "b"
+}
+"""
+
+
+@pytest.mark.parametrize("tagged", [True, False])
+def test_a_child_module_inherits_its_callers_default_tags(tmp_path, tagged):
+    """A local module configures no provider: its resources carry the tags the caller's provider sets."""
+    tags = 'project = "p"\n    environment = "dev"\n    owner = "me"\n    "cost-center" = "c"\n    "managed-by" = "t"'
+    (tmp_path / "modules/bucket").mkdir(parents=True)
+    (tmp_path / "modules/bucket/main.tf").write_text(CHILD)
+    (tmp_path / "main.tf").write_text(
+        CALLER.replace("DEFAULT_TAGS", f"default_tags {{\n    tags = {{\n    {tags}\n    }}\n  }}" if tagged else "")
+    )
+    findings, _ = check_paths([str(tmp_path)])
+    tag_findings = [f for f in findings if f.rule == "standard-tags"]
+    assert (tag_findings == []) is tagged, [str(f) for f in findings]

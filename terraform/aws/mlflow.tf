@@ -28,7 +28,7 @@ data "aws_iam_policy_document" "mlflow" {
     sid     = "ArtifactBuckets"
     actions = ["s3:GetBucketLocation", "s3:ListBucket"]
     resources = [
-      aws_s3_bucket.primary["mlflow"].arn,
+      module.storage.arns["mlflow"],
       "arn:aws:s3:::*-artifacts",
     ]
   }
@@ -36,7 +36,7 @@ data "aws_iam_policy_document" "mlflow" {
     sid     = "ArtifactObjects"
     actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
     resources = [
-      "${aws_s3_bucket.primary["mlflow"].arn}/*",
+      "${module.storage.arns["mlflow"]}/*",
       "arn:aws:s3:::*-artifacts/mlflow/*",
     ]
   }
@@ -60,7 +60,7 @@ resource "aws_iam_role_policy" "mlflow" {
 
 resource "aws_sagemaker_mlflow_tracking_server" "main" {
   tracking_server_name = "${var.name_prefix}-mlflow"
-  artifact_store_uri   = "s3://${aws_s3_bucket.primary["mlflow"].id}/artifacts"
+  artifact_store_uri   = "s3://${module.storage.ids["mlflow"]}/artifacts"
   role_arn             = aws_iam_role.mlflow.arn
   tracking_server_size = var.mlflow_server_size
   mlflow_version       = var.mlflow_version

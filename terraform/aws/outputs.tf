@@ -7,7 +7,7 @@ output "aws_account_id" {
 
 output "tf_state_bucket" {
   description = "Answer tf_state_bucket: bucket holding every project's Terraform state."
-  value       = aws_s3_bucket.primary["tfstate"].id
+  value       = module.storage.ids["tfstate"]
 }
 
 output "aws_oidc_provider_arn" {

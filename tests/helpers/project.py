@@ -63,6 +63,10 @@ def checkov_command() -> list[str]:
     return [uv(), "tool", "run", "--from", CHECKOV, "checkov"]
 
 
+def checkov_env() -> dict[str, str]:
+    return {**os.environ, **CHECKOV_ENV}
+
+
 def render(output_dir: Path, **answers: Any) -> Path:
     """Render the template with default answers plus `answers`; returns the project folder."""
     output_dir.mkdir(parents=True, exist_ok=True)

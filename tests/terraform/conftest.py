@@ -1,4 +1,4 @@
-"""Fixtures of the Terraform tests; their helpers live in tf_support.py."""
+"""Fixtures of the Terraform tests; their helpers live in tests/helpers/terraform.py."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from cookiecutter.main import cookiecutter
 
-from tf_support import PROJECT_TEMPLATE, TEMPLATE  # noqa: F401
+from helpers.project import TEMPLATE
 
 
 @pytest.fixture(scope="session")
@@ -20,6 +20,6 @@ def aws_project(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def schemas():
-    from tfcheck.schema import Schemas
+    from mlops_gitops.tfcheck.schema import Schemas
 
     return Schemas()

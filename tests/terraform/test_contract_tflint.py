@@ -7,9 +7,9 @@ def test_contract_tflint_config():
 
     import hcl2
     from hcl2.utils import SerializationOptions
-    from tfcheck.checks import STANDARD_TAGS
 
-    from tf_support import PROJECT_TEMPLATE
+    from helpers.project import PROJECT_TEMPLATE
+    from mlops_gitops.tfcheck.checks import STANDARD_TAGS
 
     config = hcl2.loads(
         (PROJECT_TEMPLATE / ".tflint.hcl").read_text(),

@@ -8,9 +8,12 @@ import re
 import subprocess
 from pathlib import Path
 
+import hcl2
 import pytest
+from hcl2.utils import SerializationOptions
 
-from tf_support import PROJECT_TEMPLATE, TEMPLATE, checkov_command, checkov_env, terraform_binary
+from helpers.project import PROJECT_TEMPLATE, TEMPLATE, checkov_command, checkov_env
+from helpers.terraform import terraform_binary
 
 # (name, path inside the rendered project, or None for the template's own platform stack)
 ROOTS = {
@@ -39,7 +42,7 @@ def test_terraform_fmt(name, aws_project):
 
 @pytest.mark.parametrize("name", ROOTS)
 def test_schema_and_rules(name, aws_project, schemas):
-    from tfcheck.checks import check_paths
+    from mlops_gitops.tfcheck.checks import check_paths
 
     root = root_path(name, aws_project)
     findings, stats = check_paths([str(root)], schemas)
@@ -48,14 +51,15 @@ def test_schema_and_rules(name, aws_project, schemas):
 
 
 def test_cli_reports_counts(aws_project, capsys):
-    """The project's command (`python tools/tfcheck terraform`) checks every root and exits 0."""
-    from tfcheck.cli import main
+    """The project's command (`mlops-gitops tfcheck terraform`) checks every root and exits 0."""
+    from mlops_gitops.tfcheck.cli import main
 
     code = main([str(aws_project / "terraform"), str(TEMPLATE / "terraform" / "aws")])
     err = capsys.readouterr().err
     assert code == 0, err
     match = re.search(r"(\d+) module\(s\), (\d+) resource and (\d+) data", err)
-    assert match and int(match.group(1)) == 4 and int(match.group(2)) >= 60, err
+    # Four roots and the bucket module, whose resources count once, in the project's folder.
+    assert match and int(match.group(1)) == 5 and int(match.group(2)) >= 45, err
 
 
 @pytest.mark.slow
@@ -92,13 +96,9 @@ def test_checkov(name, aws_project, tmp_path):
 
 def test_answers_live_in_one_file_per_root():
     """Jinja appears only in each root's answers.tf; every other .tf is copied verbatim."""
-    roots = [PROJECT_TEMPLATE / "terraform" / r for r in ("aws", "aws/serving", "github")]
-    for root in roots:
-        for tf in root.glob("*.tf"):
-            has_jinja = "{{" in tf.read_text() or "{%" in tf.read_text()
-            assert has_jinja == (tf.name == "answers.tf"), tf
-    for path in (PROJECT_TEMPLATE / "tools" / "tfcheck").rglob("*.py"):
-        assert "{{" not in path.read_text() and "{%" not in path.read_text(), path
+    for tf in (PROJECT_TEMPLATE / "terraform").rglob("*.tf"):  # roots and modules/
+        has_jinja = "{{" in tf.read_text() or "{%" in tf.read_text()
+        assert has_jinja == (tf.name == "answers.tf"), tf
 
 
 def test_rendered_answers(aws_project):
@@ -123,3 +123,70 @@ def test_ci_role_trust_is_per_repository(aws_project):
     assert "StringLike" not in text.split("ci_trust")[1].split("resource")[0]  # no wildcards in trust
     answers = (aws_project / "terraform" / "aws" / "answers.tf").read_text()
     assert re.search(rf'repository += "[A-Za-z0-9-]+/{aws_project.name}"', answers), answers
+
+
+# ---- the replicated bucket Terraform: one module, used by the platform and the project stacks
+
+MODULE = PROJECT_TEMPLATE / "terraform" / "aws" / "modules" / "secure_bucket"
+STACKS = {"platform": TEMPLATE / "terraform" / "aws", "project": PROJECT_TEMPLATE / "terraform" / "aws"}
+MODULE_SOURCE = {
+    "platform": "../../{{cookiecutter.project_slug}}/terraform/aws/modules/secure_bucket",
+    "project": "./modules/secure_bucket",
+}
+
+
+def hcl(directory: Path) -> dict[str, list]:
+    """Top-level blocks of a directory's .tf files, by kind (answers.tf skipped: it holds Jinja)."""
+    blocks: dict[str, list] = {}
+    options = SerializationOptions(with_comments=False, strip_string_quotes=True)
+    for tf in sorted(directory.glob("*.tf")):
+        if tf.name != "answers.tf":
+            for kind, entries in hcl2.loads(tf.read_text(), serialization_options=options).items():
+                blocks.setdefault(kind, []).extend(entries)
+    return blocks
+
+
+def module_calls(stack: Path) -> dict[str, dict]:
+    return {name: body for entry in hcl(stack).get("module", []) for name, body in entry.items()}
+
+
+def test_bucket_terraform_is_written_once():
+    """No S3 bucket resource outside the module, in any stack of either side."""
+    bucket = re.compile(r'^\s*resource\s+"aws_s3_bucket(_\w+)?"', re.M)
+    for tf in [*(TEMPLATE / "terraform").rglob("*.tf"), *(PROJECT_TEMPLATE / "terraform").rglob("*.tf")]:
+        if tf.parent != MODULE and ".terraform" not in tf.parts:
+            assert not bucket.search(tf.read_text()), tf
+    resources = {type_ for entry in hcl(MODULE)["resource"] for type_ in entry}
+    assert "aws_s3_bucket" in resources and "aws_s3_bucket_replication_configuration" in resources
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_stacks_source_the_bucket_module(stack):
+    """Each stack calls the module by a path that resolves to it (the platform reaches into the
+    project template), passes the DR provider, sets every input without a default and no other."""
+    (call,) = [c for c in module_calls(STACKS[stack]).values() if c["source"] == MODULE_SOURCE[stack]]
+    assert (STACKS[stack] / call["source"]).resolve() == MODULE.resolve()
+    assert (MODULE / "main.tf").is_file()
+    assert call["providers"] == {"aws": "aws", "${aws.dr}": "${aws.dr}"}
+    inputs = {name: body for entry in hcl(MODULE)["variable"] for name, body in entry.items()}
+    given = set(call) - {"source", "providers", "__is_block__"}
+    assert given <= set(inputs), given - set(inputs)
+    assert {name for name, body in inputs.items() if "default" not in body} <= given
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_bucket_state_moves_into_the_module(stack):
+    """Stacks applied before the module move every resource's state instead of replacing it
+    (prevent_destroy would stop the plan). Goes with moved.tf once every stack has applied it."""
+    (name,) = [n for n, c in module_calls(STACKS[stack]).items() if c["source"] == MODULE_SOURCE[stack]]
+    resources = {f"{t}.{n}" for entry in hcl(MODULE)["resource"] for t, named in entry.items() for n in named}
+    moved = {m["from"].strip("${}"): m["to"].strip("${}") for m in hcl(STACKS[stack]).get("moved", [])}
+    assert moved == {r: f"module.{name}.{r}" for r in resources}
+
+
+def test_rendered_project_ships_the_bucket_module(aws_project):
+    """The module folder is in an AWS render, rendered verbatim, where the project stack looks."""
+    rendered = aws_project / "terraform" / "aws" / "modules" / "secure_bucket"
+    assert sorted(p.name for p in rendered.glob("*.tf")) == sorted(p.name for p in MODULE.glob("*.tf"))
+    for tf in MODULE.glob("*.tf"):
+        assert (rendered / tf.name).read_text() == tf.read_text(), tf.name

@@ -9,14 +9,13 @@ checked on the parsed files, so that a new workflow cannot quietly drop one.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from helpers.project import CHECKOV_ENV, TEMPLATE, checkov_command, render
+from helpers.project import TEMPLATE, checkov_command, checkov_env, render
 from helpers.workflows import (
     PINS,
     action_files,
@@ -87,7 +86,7 @@ def test_checkov_github_actions_no_failed_check(projects: dict[str, Path], tmp_p
     ]
     for root in roots:
         cmd += ["-d", str(root)]
-    done = run(cmd, tmp_path, env={**os.environ, **CHECKOV_ENV})
+    done = run(cmd, tmp_path, env=checkov_env())
     data = json.loads((tmp_path / "results_json.json").read_text())
     reports = data if isinstance(data, list) else [data]
     failed = [f"{c['check_id']} {c['file_path']}" for r in reports for c in r["results"]["failed_checks"]]

@@ -52,17 +52,17 @@ data "aws_iam_policy_document" "ci_common" {
   statement {
     sid       = "ListProjectBuckets"
     actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
-    resources = [for b in aws_s3_bucket.primary : b.arn]
+    resources = values(module.storage.arns)
   }
   statement {
     sid       = "ReadData"
     actions   = ["s3:GetObject"]
-    resources = ["${aws_s3_bucket.primary["data"].arn}/*"]
+    resources = ["${module.storage.arns["data"]}/*"]
   }
   statement {
     sid       = "RunArtifacts"
     actions   = ["s3:GetObject", "s3:PutObject"]
-    resources = ["${aws_s3_bucket.primary["artifacts"].arn}/mlflow/*"]
+    resources = ["${module.storage.arns["artifacts"]}/mlflow/*"]
   }
   statement {
     sid       = "UseProjectKey"
@@ -203,7 +203,7 @@ data "aws_iam_policy_document" "deploy" {
   statement {
     sid       = "WriteDataAndModels"
     actions   = ["s3:PutObject", "s3:DeleteObject"]
-    resources = [for b in aws_s3_bucket.primary : "${b.arn}/*"]
+    resources = [for arn in values(module.storage.arns) : "${arn}/*"]
   }
   statement {
     sid       = "WriteTerraformState"

@@ -3,12 +3,12 @@
 
 output "dvc_bucket" {
   description = "DVC data bucket (repository variable DVC_BUCKET; remote s3://<bucket>/dvc)."
-  value       = aws_s3_bucket.primary["data"].id
+  value       = module.storage.ids["data"]
 }
 
 output "artifact_bucket" {
   description = "Model/artifact bucket (repository variable ARTIFACT_BUCKET); MLflow artifacts under mlflow/."
-  value       = aws_s3_bucket.primary["artifacts"].id
+  value       = module.storage.ids["artifacts"]
 }
 
 output "pr_role_arn" {

@@ -25,12 +25,12 @@ data "aws_iam_policy_document" "serving" {
   statement {
     sid       = "ReadModels"
     actions   = ["s3:GetObject"]
-    resources = ["${aws_s3_bucket.primary["artifacts"].arn}/mlflow/*"]
+    resources = ["${module.storage.arns["artifacts"]}/mlflow/*"]
   }
   statement {
     sid       = "WriteDataCapture"
     actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.primary["artifacts"].arn}/datacapture/*"]
+    resources = ["${module.storage.arns["artifacts"]}/datacapture/*"]
   }
   statement {
     sid       = "UseProjectKey"

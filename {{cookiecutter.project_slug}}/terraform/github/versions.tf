@@ -4,7 +4,7 @@ terraform {
   required_providers {
     github = {
       source = "integrations/github"
-      # Checked offline against the 6.9.0 schema (tools/tfcheck); stay on that minor line.
+      # Checked offline against the 6.9.0 schema (tfcheck); stay on that minor line.
       version = "~> 6.9"
     }
   }

@@ -269,7 +269,7 @@ def _map_keys(value, local_values: dict, seen=()) -> set[str] | None:
     return keys if (keys or names) else None
 
 
-def check_rules(module: Module, schemas: Schemas) -> list[Finding]:
+def check_rules(module: Module, schemas: Schemas, inherited: dict[str, set] | None = None) -> list[Finding]:
     out = []
     add = lambda b, rule, msg: out.append(Finding(b.path, b.line, rule, msg))  # noqa: E731
 
@@ -312,7 +312,7 @@ def check_rules(module: Module, schemas: Schemas) -> list[Finding]:
                 add(b, "snake-case", f"{b.kind} name '{n}' is not snake_case")
 
     out += _check_terraform_block(module, schemas)
-    out += _check_tags(module, schemas, local_values)
+    out += _check_tags(module, schemas, local_values, inherited or {})
     return out
 
 
@@ -388,9 +388,9 @@ def _check_terraform_block(module: Module, schemas: Schemas) -> list[Finding]:
     return out
 
 
-def _check_tags(module: Module, schemas: Schemas, local_values: dict) -> list[Finding]:
-    out = []
-    # default_tags per provider configuration ("aws" or "aws.alias")
+def provider_defaults(module: Module) -> dict[str, set]:
+    """default_tags keys per provider configuration of the module ("aws" or "aws.alias")."""
+    local_values = _locals(module)
     defaults: dict[str, set] = {}
     for b in module.of("provider"):
         ref = b.labels[0] + (f".{unquote(b.body['alias'])}" if "alias" in b.body else "")
@@ -398,6 +398,35 @@ def _check_tags(module: Module, schemas: Schemas, local_values: dict) -> list[Fi
         for dt in b.body.get("default_tags", []):
             keys |= _map_keys(dt.get("tags"), local_values) or set()
         defaults[ref] = keys
+    return defaults
+
+
+def inherited_defaults(modules: list[Module]) -> dict[Path, dict[str, set]]:
+    """A child module configures no provider: its default_tags are its callers'. For each local
+    module source called from the scanned modules: per provider reference inside the child, the
+    tag keys that every caller's provider passed for it sets (implicitly, `aws` passes `aws`)."""
+    found: dict[Path, dict[str, set]] = {}
+    for caller in modules:
+        own = provider_defaults(caller)
+        for call in caller.of("module"):
+            source = unquote(call.body.get("source", ""))
+            if not source.startswith(("./", "../")):
+                continue
+            passed = {p: p for p in own if "." not in p}  # default configurations are inherited
+            mapping = call.body.get("providers")
+            for inner, outer in _body(mapping).items() if isinstance(mapping, dict) else ():
+                passed[str(inner).strip("${}")] = str(outer).strip("${}")
+            child = (caller.directory / source).resolve()
+            tags = {inner: own.get(outer, set()) for inner, outer in passed.items()}
+            if child in found:
+                tags = {k: v & found[child].get(k, set()) for k, v in tags.items()}
+            found[child] = tags
+    return found
+
+
+def _check_tags(module: Module, schemas: Schemas, local_values: dict, inherited: dict[str, set]) -> list[Finding]:
+    out = []
+    defaults = {**inherited, **provider_defaults(module)}
     for b in module.of("resource"):
         type_name, name = b.labels
         schema, _ = schemas.block("resource", type_name)
@@ -478,8 +507,9 @@ def check_paths(
     schemas = schemas or Schemas()
     findings: list[Finding] = []
     stats = {"modules": 0, "resources": 0, "data": 0}
-    for directory, display in discover(paths):
-        module = Module(directory, display)
+    modules = [Module(directory, display) for directory, display in discover(paths)]
+    inherited = inherited_defaults(modules)
+    for module in modules:
         stats["modules"] += 1
         stats["resources"] += len(module.of("resource"))
         stats["data"] += len(module.of("data"))
@@ -487,5 +517,5 @@ def check_paths(
         if schema_check:
             findings += check_schema(module, schemas)
         if rules:
-            findings += check_rules(module, schemas)
+            findings += check_rules(module, schemas, inherited.get(module.directory.resolve()))
     return findings, stats

@@ -5,7 +5,7 @@ terraform {
   required_providers {
     aws = {
       source = "hashicorp/aws"
-      # Checked offline against the 6.25.0 schema (tools/tfcheck); stay on that minor line.
+      # Checked offline against the 6.25.0 schema (tfcheck); stay on that minor line.
       version = "~> 6.25"
     }
   }
