@@ -11,7 +11,7 @@ export PATH := $(TOOLS)/bin:$(PATH)
 export UV_PYTHON_DOWNLOADS := never
 DEMO_DIR ?= $(or $(TMPDIR),/tmp)/mlops-gitops-demo
 PYTEST_ARGS ?=
-# Azurite, the Azure Blob emulator of the storage tests (tests/helpers_storage.py). Pinned: 3.35 is
+# Azurite, the Azure Blob emulator of the storage tests (tests/helpers/storage.py). Pinned: 3.35 is
 # the last line that runs on Node 20 (3.37 needs Node 22).
 AZURITE_VERSION := 3.35.0
 AZURITE := $(TOOLS)/azurite/.installed-$(AZURITE_VERSION)

@@ -2,7 +2,7 @@
 
 `@dvcorg/cml` cannot be installed here (it is not on the npm registry this machine reaches), so a
 fake `cml` stands in: it checks each invocation against CML's documented command line (the
-subcommands and flags of iterative/cml v0.20, see helpers_workflows.CML_CONTRACT), records it and
+subcommands and flags of iterative/cml v0.20, see helpers.workflows.CML_CONTRACT), records it and
 fails on anything else. This file proves the fake is strict, and that the project's make targets
 that the workflows call (`comment-report`, `comment-plan`) pass it. The act runs
 (test_act_runs.py) post the real report through the same fake. On GitHub, the real, pinned CML
