@@ -18,7 +18,7 @@ import pytest
 from helpers.project import CACHE, TEMPLATE, build_project_env, project_env, project_requirements
 
 # Session-wide servers live in plugins so that any test folder can use them.
-pytest_plugins = ["helpers.mlflow", "helpers.storage"]
+pytest_plugins = ["helpers.mlflow_server", "helpers.storage"]
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

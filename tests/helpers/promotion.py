@@ -1,6 +1,6 @@
 """Helpers of the promotion tests: a rendered project, the registry read over REST, and a driver.
 
-The registry is the session's real `mlflow server` (helpers/mlflow.py). Candidates are registered
+The registry is the session's real `mlflow server` (helpers/mlflow_server.py). Candidates are registered
 as `train` leaves them (run with metrics and lineage tags, a model version), without fitting a
 model, by `mlops_gitops.testing` (the package's tests build theirs the same way), called in the
 project environment through a driver process. The driver also runs the promotion command,
@@ -23,7 +23,9 @@ from typing import Any
 
 from helpers.project import QUIET_ENV, git_init, render
 
-DRIVER = Path(__file__).with_name("driver.py")
+# A folder with __main__.py: run as a script, its own folder is all it adds to sys.path (no
+# helper module can shadow a package the project environment imports).
+DRIVER = Path(__file__).with_name("driver")
 EVIDENCE = ["--pr", "7", "--approvers", "alice,bob", "--commit", "0123456789abcdef", "--run-url", "local"]
 DESIRED = "deploy/models.yaml"
 

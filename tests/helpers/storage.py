@@ -44,7 +44,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from helpers.mlflow import free_port, server_command, wait_until_up
+from helpers.mlflow_server import free_port, server_command, wait_until_up
 from helpers.project import QUIET_ENV, TEMPLATE
 
 VENV_BIN = TEMPLATE / ".venv" / "bin"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.mlflow import free_port
+from helpers.mlflow_server import free_port
 from helpers.promotion import DESIRED, EVIDENCE, Driver, Registry, desired_text, registry_for, rendered
 
 pytestmark = pytest.mark.slow

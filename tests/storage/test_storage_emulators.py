@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from helpers.mlflow import free_port
+from helpers.mlflow_server import free_port
 from helpers.project import git_init, project_command_env, render
 from helpers.storage import EmulatedRemote, Emulator, clean_env, committed_remote, split_url
 
