@@ -179,6 +179,18 @@ def test_a_50mb_file_makes_the_round_trip_byte_identical(project: Project, stora
     assert tree_hashes(project.path, *outputs) == before
 
 
+def settled(project: Project, seconds: float = 10) -> dict[str, int]:
+    """The bucket's objects once its listing is the same two seconds apart (ten seconds at most)."""
+    deadline, previous = time.monotonic() + seconds, project.objects()
+    while time.monotonic() < deadline:
+        time.sleep(2)
+        current = project.objects()
+        if current == previous:
+            break
+        previous = current
+    return previous
+
+
 def test_a_push_killed_midway_completes_on_rerun_with_nothing_lost_or_duplicated(project: Project) -> None:
     shards = project.path / "data" / "shards"
     shards.mkdir()
@@ -206,11 +218,11 @@ def test_a_push_killed_midway_completes_on_rerun_with_nothing_lost_or_duplicated
         time.sleep(0.05)
     os.killpg(push.pid, signal.SIGKILL)
     push.wait()
-    time.sleep(1)  # a request whose body was fully sent may still be committed by the server
+    # A request whose body was sent (or, on gcp-storage-emulator, cut) may still be committed by the
+    # server after the kill: wait until the bucket's listing holds still for two seconds.
+    objects = settled(project)
     cache_root = project.path / ".dvc" / "cache"
-    truncated = {
-        k for k, size in project.objects().items() if k not in already and size != (cache_root / k).stat().st_size
-    }
+    truncated = {k for k, size in objects.items() if k not in already and size != (cache_root / k).stat().st_size}
     if project.cloud == "gcp":
         # GCS never commits an upload whose body did not arrive; gcp-storage-emulator stores what
         # it received when the client dies mid-body (seen under load). Drop those emulator artefacts.
