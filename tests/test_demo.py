@@ -41,15 +41,16 @@ def test_demo_prints_where_everything_is(demo: tuple[Path, str]) -> None:
     assert "make ui" in output
 
 
-def test_demo_installed_its_own_environment_and_registered_a_challenger(demo: tuple[Path, str]) -> None:
+def test_demo_installed_its_own_environment_and_registered_a_promotable_candidate(demo: tuple[Path, str]) -> None:
     project, _ = demo
     assert (project / ".venv/bin/dvc").is_file()
     assert (project / "uv.lock").is_file()
     tracked = subprocess.run(["git", "ls-files"], cwd=project, capture_output=True, text=True, check=True).stdout
     assert "uv.lock" in tracked.split()
     with sqlite3.connect(project / "mlflow.db") as db:
-        aliases = dict(db.execute("select alias, version from registered_model_aliases").fetchall())
-    assert aliases["challenger"] >= 1
+        versions = db.execute("select count(*) from model_versions").fetchone()[0]
+        tagged = db.execute("select count(*) from model_version_tags where key = 'lineage.fingerprint'").fetchone()[0]
+    assert versions >= 1 and tagged == versions
 
 
 def test_demo_ran_the_promotion_flow(demo: tuple[Path, str]) -> None:

@@ -45,10 +45,26 @@ DVC_CONFIG = """[core]
 """
 
 
+# The smallest pipeline whose train stage has each kind of input: data, code, params, an upstream stage.
+PIPELINE = """stages:
+  prepare:
+    cmd: python -m model.prepare
+    deps:
+      - ${data.raw}
+    outs: [data/prepared.csv]
+  train:
+    cmd: python -m model.train
+    deps: [data/prepared.csv, src/model/train.py]
+    params: [model, train]
+    outs: [models/model.joblib]
+"""
+
+
 def params_for(model: str, gate: str = "roc_auc") -> dict[str, Any]:
     return {
         "model": {"name": model, "experiment": f"{model}-runs"},
         "data": {"raw": RAW, "target": "label"},
+        "train": {"n_estimators": 100},
         "gate": {
             **GATES[gate],
             "tolerance": 0.01,
@@ -76,6 +92,8 @@ def write_project(root: Path, model: str, gate: str = "roc_auc") -> Project:
         INTENDED_USE: "# Intended use\n\nA test model; not for decisions.\n",
         f"{RAW}.dvc": f"outs:\n- md5: {RAW_MD5}\n  size: 4\n  path: dataset.csv\n",
         RAW: "a,b\n",
+        "dvc.yaml": PIPELINE,
+        "src/model/train.py": "print('train')\n",
         ".dvc/config": DVC_CONFIG,
     }
     for relative, text in files.items():

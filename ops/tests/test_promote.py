@@ -124,7 +124,8 @@ def test_revert_rolls_back_even_when_the_old_champion_is_worse(registry: Registr
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"branch": "feature/x"}, "was built from branch 'feature/x', not 'main'"),
+        ({"trained_from": {"src/model/train.py": "0" * 40}}, "was trained from other model inputs"),
+        ({"trained_from": {}}, "records no model inputs (run tag lineage.fingerprint)"),
         ({"validation": None}, "validation.status=missing"),
         ({"experiment": "someone-else"}, "it belongs to another model"),
         ({"q": -1.0}, "below the floor"),

@@ -102,6 +102,12 @@ def set_model(project: Path, model: str) -> None:
     params.write_text(re.sub(r"(?m)^(  name: )\S+", rf"\g<1>{model}", params.read_text(), count=1))
     desired = project / DESIRED
     desired.write_text(re.sub(r"(?m)^model: .*$", f"model: {model}", desired.read_text()))
+    # Committed, as on main: the name is a train param, so it is part of the model's inputs.
+    subprocess.run(
+        ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", "commit", "-q", "-am", f"Model {model}"],
+        cwd=project,
+        check=True,
+    )
 
 
 def desired_text(model: str, staging: str | None, production: str | None) -> str:

@@ -14,9 +14,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def copy_inputs(dest: Path) -> None:
-    """params, schema and the raw data into `dest`. Where the data was not pulled (CI's checks job
+    """params, pipeline, schema and the raw data into `dest`. Where the data was not pulled (CI's checks job
     has no cloud credentials), the same bytes are exported again from scikit-learn's copy."""
-    for relative in ("params.yaml", "data/schema.yaml", "data/raw/breast_cancer.csv.dvc"):
+    for relative in ("params.yaml", "dvc.yaml", "data/schema.yaml", "data/raw/breast_cancer.csv.dvc"):
         (dest / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(ROOT / relative, dest / relative)
     raw = ROOT / "data/raw/breast_cancer.csv"

@@ -5,7 +5,7 @@ import json
 import pytest
 import yaml
 from conftest import copy_inputs
-from mlops_gitops import registry
+from mlops_gitops import inputs, registry
 from mlops_gitops.errors import CommandError
 from mlops_gitops.lineage import file_md5
 
@@ -43,11 +43,14 @@ def test_metrics_and_plots_are_written(ran: settings.Settings) -> None:
         assert ran.path(f"plots/{image}").stat().st_size > 1000
 
 
-def test_candidate_is_registered_as_challenger_with_lineage(ran: settings.Settings) -> None:
+def test_candidate_is_registered_with_lineage_and_no_alias(ran: settings.Settings) -> None:
     client = registry.connect(ran)
-    version = client.get_model_version_by_alias(ran.model_name, registry.CHALLENGER)
     registration = tracking.read_registration(ran)
-    assert str(version.version) == registration["version"]
+    version = client.get_model_version(ran.model_name, registration["version"])
+    assert not version.aliases  # training moves no alias: promotion does, after review
+    # The model inputs fingerprint that makes it promotable from a commit holding the same inputs.
+    assert version.tags[inputs.FINGERPRINT_TAG] == registration["inputs_fingerprint"]
+    assert version.tags[inputs.FINGERPRINT_TAG] == inputs.fingerprint(inputs.model_inputs(inputs.Tree(ran.root)))
     assert version.tags["ci.pr_number"] == "17"
     assert version.tags["validation.status"] == "passed"
     assert (

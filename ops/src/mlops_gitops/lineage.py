@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from . import facts
+from . import facts, inputs
 from .errors import CommandError, quiet_mlflow, run
 from .project import Project, load
 from .promote import ALIASES, TAG_PREFIX
@@ -52,13 +52,14 @@ def raw_data_md5(cfg: Project) -> str | None:
         return None
 
 
-def training_tags(cfg: Project, inputs: list[str]) -> dict[str, str]:
-    """Tags for a training run and its model version: git, CI and the DVC hashes of `inputs`."""
-    tags = {**facts.git_info(cfg.root), **facts.ci_context()}
+def training_tags(cfg: Project, files: list[str]) -> dict[str, str]:
+    """Tags for a training run and its model version: git, CI, the model's inputs fingerprint
+    (mlops_gitops.inputs: what promotion checks) and the DVC hashes of `files`."""
+    tags = {**facts.git_info(cfg.root), **facts.ci_context(), **inputs.training_tags(cfg)}
     raw = raw_data_md5(cfg)
     if raw:
         tags["dvc.data.raw.md5"] = raw
-    for relative in inputs:
+    for relative in files:
         tags[f"dvc.{relative}.md5"] = file_md5(cfg.path(relative))
     return tags
 

@@ -3,14 +3,15 @@
     mlops-gitops promote plan      # dry run: what would move, and the gate's verdict
     mlops-gitops promote apply     # reconcile: check, gate, record evidence, card, aliases
     mlops-gitops promote status    # desired state next to the registry's aliases
-    mlops-gitops promote propose --env production --version challenger   # edit the file
+    mlops-gitops promote propose --env production --version candidate   # edit the file
     mlops-gitops promote evidence  # CI: merged PR and approvers from the GitHub API
 
 The file says which version serves in each environment (`production` -> alias `champion`,
 `staging` -> alias `staging`). Apply checks every move before it writes anything: the version
-exists, was trained in this project's experiment from the main branch, passed the validate stage,
-meets the floors of `params.yaml` `gate`, and (production) is not worse than the champion beyond
-the tolerance. Then it records the evidence (PR, approvers, merge commit, workflow run, time) as
+exists, was trained in this project's experiment from exactly the model inputs (code, data and
+params: mlops_gitops.inputs) of the commit promoted from, however they reached it, passed the
+validate stage, meets the floors of `params.yaml` `gate`, and (production) is not worse than the
+champion beyond the tolerance. Then it records the evidence (PR, approvers, merge commit, workflow run, time) as
 version tags, attaches a Markdown model card and moves the aliases, keeping `previous-champion`.
 A second apply changes nothing. Any bad input is one line on stderr, exit 1, registry untouched.
 See docs/promotion.md in the generated project.
@@ -33,14 +34,25 @@ import yaml
 from . import facts
 from .errors import CommandError, quiet_mlflow, run
 from .gate import EPSILON, worse_by
+from .inputs import FINGERPRINT_TAG, INPUTS_TAG, committed, differences, model_inputs
+from .inputs import fingerprint as model_inputs_fingerprint
 from .project import DESIRED_STATE, INTENDED_USE, Project, load
-from .registry import CHAMPION, Candidate, RegistryError, connect, current_aliases, load_version, resolve
+from .registry import (
+    CHAMPION,
+    Candidate,
+    RegistryError,
+    connect,
+    current_aliases,
+    load_version,
+    newest_with_tag,
+    resolve,
+)
 
 PLAN_REPORT = "reports/promotion_plan.md"
 # Environment -> the alias that serves it. Production's alias is what serving loads.
 ALIASES = {"staging": "staging", "production": CHAMPION}
 PREVIOUS = "previous-champion"
-MAIN_BRANCH = "main"
+CANDIDATE = "candidate"  # propose: the newest version trained from the inputs of the commit promoted from
 TAG_PREFIX = "promotion"
 CARD_TAG = "model_card"
 DESCRIPTION_LIMIT = 5000  # model version descriptions are VARCHAR(5000) on MySQL/PostgreSQL stores
@@ -162,8 +174,49 @@ class Move:
         return [check.detail for check in self.checks if not check.ok]
 
 
-def gate(cfg: Project, move: Move) -> list[Check]:
+@dataclass(frozen=True)
+class Here:
+    """The commit being promoted from (HEAD: main in CI) and its model inputs."""
+
+    label: str
+    inputs: dict[str, str]
+
+    @property
+    def fingerprint(self) -> str:
+        return model_inputs_fingerprint(self.inputs)
+
+
+def promoted_from(cfg: Project) -> Here:
+    tree = committed(cfg.root)
+    return Here(tree.label, model_inputs(tree))
+
+
+def inputs_check(v: str, tags: dict[str, str], at: Here, rollback: bool = False) -> Check:
+    """Eligibility: the version was trained from exactly the model inputs this commit holds."""
+    recorded = tags.get(FINGERPRINT_TAG, "")
+    if rollback:
+        return Check("inputs", True, f"rollback to {v}: it served production before")
+    if not recorded:
+        return Check(
+            "inputs",
+            False,
+            f"{v} records no model inputs (run tag {FINGERPRINT_TAG}): retrain it with `make pipeline`",
+        )
+    if recorded == at.fingerprint:
+        return Check("inputs", True, f"{v} was trained from the inputs {at.label} holds")
+    changed = differences(tags.get(INPUTS_TAG), at.inputs)
+    which = f" ({', '.join(changed[:4])}{' …' if len(changed) > 4 else ''} differ)" if changed else ""
+    return Check(
+        "inputs",
+        False,
+        f"{v} was trained from other model inputs than {at.label} holds{which}: "
+        "promote a version trained from what main holds (merge the PR that trained it, or retrain)",
+    )
+
+
+def gate(cfg: Project, move: Move, at: Here | None = None) -> list[Check]:
     """Every check of the quality gate for one move; a move passes when all are ok."""
+    at = at or promoted_from(cfg)
     candidate = move.candidate
     assert candidate is not None
     gate_cfg = cfg.section("gate")
@@ -185,14 +238,7 @@ def gate(cfg: Project, move: Move) -> list[Check]:
     repository = os.environ.get("GITHUB_REPOSITORY", "")
     if repository and tags.get("ci.repository") and tags["ci.repository"] != repository:
         checks.append(Check("model", False, f"{v} was built by {tags['ci.repository']}, not by {repository}"))
-    branch = tags.get("git.branch", "")
-    checks.append(
-        Check(
-            "branch",
-            branch == MAIN_BRANCH,
-            f"{v} was built from branch '{branch or 'unknown'}', not '{MAIN_BRANCH}' (run tag git.branch)",
-        )
-    )
+    checks.append(inputs_check(v, tags, at, rollback=move.rollback))
     status = tags.get("validation.status", "")
     checks.append(
         Check(
@@ -266,6 +312,7 @@ class Plan:
 def build_plan(cfg: Project, client: Any, desired: Desired) -> Plan:
     """Compare the desired state with the registry; load and gate every version that would move."""
     aliases = current_aliases(client, cfg)
+    at = promoted_from(cfg)
     loaded: dict[str, Candidate] = {}
     missing: dict[str, list[str]] = {}
 
@@ -305,7 +352,7 @@ def build_plan(cfg: Project, client: Any, desired: Desired) -> Plan:
         move.rollback = bool(
             move.env == "production" and move.candidate.version_tags.get(f"{TAG_PREFIX}.production.promoted_at")
         )
-        move.checks = gate(cfg, move)
+        move.checks = gate(cfg, move, at)
     return Plan(cfg.model_name, desired, aliases, moves, unchanged)
 
 
@@ -627,7 +674,16 @@ def cmd_propose(cfg: Project, args: argparse.Namespace) -> None:
         raise PromotionError(f"unknown environment '{args.env}'; use {' and '.join(sorted(ALIASES))}")
     desired = read_desired(cfg)
     client = connect(cfg)
-    version = resolve(client, cfg, args.version)
+    if args.version.strip() == CANDIDATE:
+        at = promoted_from(cfg)
+        version = newest_with_tag(client, cfg, FINGERPRINT_TAG, at.fingerprint)
+        if version is None:
+            raise PromotionError(
+                f"no version of '{cfg.model_name}' was trained from the model inputs {at.label} holds: "
+                "merge the PR whose pipeline trained one, or run `make pipeline` here"
+            )
+    else:
+        version = resolve(client, cfg, args.version)
     versions = {**desired.versions, args.env: version}
     proposed = Desired(desired.model, versions, desired.path)
     plan = build_plan(cfg, client, proposed)
@@ -706,7 +762,11 @@ def parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true")
     propose = sub.add_parser("propose", help="point an environment at a version, if the gate passes")
     propose.add_argument("--env", required=True, help="staging or production")
-    propose.add_argument("--version", required=True, help="a version number, or an alias such as challenger")
+    propose.add_argument(
+        "--version",
+        required=True,
+        help=f"a version number, an alias, or '{CANDIDATE}': the newest version trained from this commit's inputs",
+    )
     propose.add_argument("--body", help="write the plan there, as the PR description")
     sub.add_parser("evidence", help="CI: the merged PR and its approvers, from the GitHub API (gh)")
     for command in (plan, app, status):

@@ -19,7 +19,6 @@ from typing import Any
 from .errors import CommandError
 from .project import Project
 
-CHALLENGER = "challenger"  # the alias training gives each new candidate
 CHAMPION = "champion"  # the alias production serves
 
 
@@ -148,7 +147,7 @@ def current_aliases(client: Any, cfg: Project) -> dict[str, str]:
 
 
 def resolve(client: Any, cfg: Project, ref: str) -> str:
-    """A version number from '3', 'v3' or an alias such as 'challenger'."""
+    """A version number from '3', 'v3' or an alias such as 'staging'."""
     from mlflow.exceptions import MlflowException
 
     text = ref.strip()
@@ -158,6 +157,15 @@ def resolve(client: Any, cfg: Project, ref: str) -> str:
         return str(client.get_model_version_by_alias(cfg.model_name, text).version)
     except MlflowException:
         raise RegistryError(f"'{cfg.model_name}' has no alias '{text}'") from None
+
+
+def newest_with_tag(client: Any, cfg: Project, key: str, value: str, scan: int = 200) -> str | None:
+    """The newest version of the project's model whose version tag `key` equals `value`."""
+    found = client.search_model_versions(
+        f"name = '{cfg.model_name}'", max_results=scan, order_by=["version_number DESC"]
+    )
+    matching = [int(v.version) for v in found if dict(v.tags or {}).get(key) == value]
+    return str(max(matching)) if matching else None
 
 
 def champion(cfg: Project) -> tuple[str, dict[str, float]] | None:

@@ -8,8 +8,10 @@ The package's tests use it on a SQLite registry; the template's tests use it on 
 from __future__ import annotations
 
 import contextlib
+import json
 from typing import Any
 
+from . import inputs
 from .project import Project
 
 # What the lineage tags of such a candidate say: built on main, from this raw data version.
@@ -34,17 +36,26 @@ def register_candidate(
     q: float = 0.5,
     *,
     branch: str = "main",
+    trained_from: dict[str, str] | None = None,
     validation: str | None = "passed",
     experiment: str | None = None,
     metrics: dict[str, float] | None = None,
 ) -> str:
-    """Register a candidate of `cfg`'s model; returns its version number."""
+    """Register a candidate of `cfg`'s model; returns its version number.
+
+    It records the model inputs of `cfg`'s working tree, as train does, or `trained_from`: the
+    inputs of another tree (a branch whose changes main never received)."""
     from mlflow.exceptions import MlflowException
 
     name = experiment or cfg.experiment
     found = client.get_experiment_by_name(name)
     experiment_id = found.experiment_id if found else client.create_experiment(name, cfg.artifact_location)
     tags = {"git.commit": COMMIT, "git.branch": branch, "git.dirty": "false", "dvc.data.raw.md5": RAW_MD5}
+    if trained_from is None:
+        tags.update(inputs.training_tags(cfg))
+    elif trained_from:
+        tags[inputs.FINGERPRINT_TAG] = inputs.fingerprint(trained_from)
+        tags[inputs.INPUTS_TAG] = json.dumps({k: v[: inputs.SHORT] for k, v in trained_from.items()})
     if validation is not None:
         tags["validation.status"] = validation
     run = client.create_run(experiment_id, tags=tags)
@@ -56,4 +67,7 @@ def register_candidate(
         client.create_registered_model(cfg.model_name)
     source = f"{run.info.artifact_uri}/model"
     version = client.create_model_version(cfg.model_name, source=source, run_id=run.info.run_id)
+    for key in (inputs.FINGERPRINT_TAG, inputs.INPUTS_TAG):  # as train tags the version too
+        if key in tags:
+            client.set_model_version_tag(cfg.model_name, version.version, key, tags[key])
     return str(version.version)

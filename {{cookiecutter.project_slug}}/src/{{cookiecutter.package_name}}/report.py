@@ -16,7 +16,7 @@ from typing import Any
 
 from mlops_gitops.errors import CommandError, main_of
 from mlops_gitops.gate import verdict
-from mlops_gitops.registry import CHALLENGER, champion
+from mlops_gitops.registry import champion
 
 from . import paths, settings, tracking
 
@@ -61,7 +61,7 @@ def build(cfg: settings.Settings) -> str:
     best = serving[1] if serving else None
 
     lines = [
-        f"## Model report: `{cfg.model_name}` version {registration['version']} (`{CHALLENGER}`)",
+        f"## Model report: `{cfg.model_name}` version {registration['version']} (candidate)",
         "",
         verdict(cfg, current, best),
         "",
@@ -84,6 +84,17 @@ def build(cfg: settings.Settings) -> str:
         lines += [f"| {k} | {v.get('old')} | {v.get('new')} |" for k, v in sorted(changed.items())]
     else:
         lines.append(f"No parameter differs from `{base}`.")
+
+    fingerprint = str(registration.get("inputs_fingerprint", ""))
+    lines += [
+        "",
+        "### Promotion",
+        "",
+        f"Once this change is on `main`, version {registration['version']} is the `candidate` there: it was "
+        f"trained from the model inputs (code, data, params) `{fingerprint[:12] or 'unknown'}`, and the gate "
+        "promotes only a version whose inputs equal those of `main` (any merge method). Propose it with the "
+        "Promotion workflow (version `candidate`) or `make promote-propose PROMOTE_VERSION=candidate`.",
+    ]
 
     lines += ["", "### Plots", ""]
     for image in paths.IMAGES:

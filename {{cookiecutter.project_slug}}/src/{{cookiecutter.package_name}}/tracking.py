@@ -32,7 +32,7 @@ def start(cfg: Settings) -> Any:
 
 
 def read_registration(cfg: Settings) -> dict[str, Any]:
-    """What train registered: model name, version, run id, alias and metrics."""
+    """What train registered: model name, version, run id and metrics."""
     path = cfg.path(paths.REGISTRATION)
     if not path.is_file():
         raise CommandError(f"{paths.REGISTRATION} is missing: run the train stage (make pipeline)")

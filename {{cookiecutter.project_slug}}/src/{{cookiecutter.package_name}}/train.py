@@ -1,8 +1,9 @@
-"""Yours to edit. Stage 4, train: fit the classifier, log the run to MLflow and register it as `challenger`.
+"""Yours to edit. Stage 4, train: fit the classifier, log the run to MLflow and register a new version.
 
 The run records params, test metrics, the model (signature and explicit pip requirements, so no
-environment inference), the git commit and the DVC hashes of the inputs. A new version of the
-registered model gets the `challenger` alias; promotion to `champion` is a reviewed change in git.
+environment inference), the git commit, the DVC hashes of the inputs and the model inputs'
+fingerprint that makes the version promotable once main holds the same inputs. Training moves no
+alias (the PR identity may not): promotion to `staging` or `champion` is a reviewed change in git.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from typing import Any
 import joblib
 import pandas as pd
 from mlops_gitops.errors import CommandError, main_of
+from mlops_gitops.inputs import FINGERPRINT_TAG
 from mlops_gitops.lineage import training_tags
-from mlops_gitops.registry import CHALLENGER
 from sklearn.base import ClassifierMixin
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
@@ -98,18 +99,17 @@ def main() -> None:
     registered = str(info.registered_model_version)
     for key, value in lineage.items():
         client.set_model_version_tag(cfg.model_name, registered, key, value)
-    client.set_registered_model_alias(cfg.model_name, CHALLENGER, registered)
 
     registration = {
         "model_name": cfg.model_name,
         "version": registered,
         "run_id": active.info.run_id,
-        "alias": CHALLENGER,
+        "inputs_fingerprint": lineage.get(FINGERPRINT_TAG, ""),
         "metrics": metrics,
     }
     cfg.path(paths.REGISTRATION).write_text(json.dumps(registration, indent=2) + "\n", encoding="utf-8")
     print(
-        f"train: {cfg.model_name} version {registered} registered as '{CHALLENGER}' "
+        f"train: {cfg.model_name} version {registered} registered (a candidate: no alias) "
         f"({cfg.section('gate')['primary_metric']}={metrics[cfg.section('gate')['primary_metric']]:.4f})"
     )
 
