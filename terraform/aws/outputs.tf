@@ -11,8 +11,8 @@ output "tf_state_bucket" {
 }
 
 output "aws_oidc_provider_arn" {
-  description = "Answer aws_oidc_provider_arn: GitHub OIDC identity provider."
-  value       = aws_iam_openid_connect_provider.github.arn
+  description = "Answer aws_oidc_provider_arn: GitHub OIDC identity provider, created here or the existing one (create_github_oidc_provider)."
+  value       = local.github_oidc_provider_arn
 }
 
 output "aws_kms_key_arn" {

@@ -20,6 +20,12 @@ variable "state_bucket_name" {
   description = "Name of the Terraform state bucket (the cookiecutter answer tf_state_bucket)."
 }
 
+variable "create_github_oidc_provider" {
+  type        = bool
+  description = "true: create the account's GitHub Actions OIDC provider (token.actions.githubusercontent.com). false: the account already has it (IAM allows one per URL; creating another fails with EntityAlreadyExists), so look it up and reuse it."
+  default     = true
+}
+
 variable "name_prefix" {
   type        = string
   description = "Prefix of platform resource names (lowercase, digits, hyphens)."
