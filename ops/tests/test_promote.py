@@ -188,12 +188,12 @@ def test_propose_edits_the_file_only_when_the_gate_passes(registry: Registry) ->
     good, bad = registry.register(0.9), registry.register(0.1)
     registry.desire(production=good)
     assert registry.run("apply", *EVIDENCE)[0] == 0
-    registry.client.set_registered_model_alias(registry.model, "challenger", bad)
+    registry.client.set_registered_model_alias(registry.model, "trial", bad)
     before = registry.cfg.path(DESIRED_STATE).read_text(encoding="utf-8")
-    code, _, err = registry.run("propose", "--env", "production", "--version", "challenger")
+    code, _, err = registry.run("propose", "--env", "production", "--version", "trial")
     assert code == 1 and "file left as it was" in err
     assert registry.cfg.path(DESIRED_STATE).read_text(encoding="utf-8") == before
-    code, _, err = registry.run("propose", "--env", "staging", "--version", "challenger", "--body", "reports/pr.md")
+    code, _, err = registry.run("propose", "--env", "staging", "--version", "trial", "--body", "reports/pr.md")
     assert code == 0, err
     assert promote.read_desired(registry.cfg).versions == {"staging": bad, "production": good}
     assert "Promotion plan" in registry.cfg.path("reports/pr.md").read_text(encoding="utf-8")

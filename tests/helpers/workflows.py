@@ -191,11 +191,17 @@ def run_act(
     return ActRun(done.returncode, done.stdout + done.stderr, project, seconds)
 
 
-def pull_request_event(project: Path, number: int, head_repo: str, base_repo: str) -> dict[str, Any]:
-    """A `pull_request` payload for the current branch of `project` (GitHub's field names)."""
-    head = subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True, check=True
-    ).stdout.strip()
+def pull_request_event(
+    project: Path, number: int, head_repo: str, base_repo: str, base: str = "main"
+) -> dict[str, Any]:
+    """A `pull_request` payload for the current branch of `project` into `base` (GitHub's field
+    names; `base.sha` is what the workflows' `changes` jobs diff against)."""
+    head, base_sha = (
+        subprocess.run(
+            ["git", "rev-parse", ref], cwd=project, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        for ref in ("HEAD", base)
+    )
     branch = subprocess.run(
         ["git", "branch", "--show-current"], cwd=project, capture_output=True, text=True, check=True
     ).stdout.strip()
@@ -205,7 +211,7 @@ def pull_request_event(project: Path, number: int, head_repo: str, base_repo: st
         "pull_request": {
             "number": number,
             "head": {"ref": branch, "sha": head, "repo": {"full_name": head_repo}},
-            "base": {"ref": "main", "repo": {"full_name": base_repo}},
+            "base": {"ref": base, "sha": base_sha, "repo": {"full_name": base_repo}},
         },
         "repository": {"full_name": base_repo},
     }

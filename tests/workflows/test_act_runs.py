@@ -1,12 +1,15 @@
 """The generated workflows' jobs, run with act on this machine, for every cloud.
 
 Each project is rendered, committed on main, and given a PR branch that changes a model
-parameter. act then runs, from a `pull_request` payload:
+parameter. act then runs, from a `pull_request` payload (act runs a job's `needs` first, so each
+run starts with the workflow's `changes` job, `make changed` against the payload's base.sha):
 - the Checks job (pre-commit, workflow lints, tests);
-- the PR-pipeline job: data pulled from the DVC remote, pipeline reproduced, candidate
-  registered in a real `mlflow server`, report built, posted through the CML contract fake,
-  outputs pushed;
-- the Terraform workflow's `static` job (fmt and checkov; init/validate/plan need providers).
+- the PR pipeline's required check `pipeline`, through its `train` job: data pulled from the DVC
+  remote, pipeline reproduced, candidate registered in a real `mlflow server`, report built,
+  posted through the CML contract fake, outputs pushed; on a docs-only branch, `pipeline` passes
+  and nothing trains; on a fork's PR, `train` does not start and `pipeline` fails with one line;
+- the Terraform workflow's `static` job (fmt and checkov; init/validate/plan need providers), on
+  a branch that touches `.tflint.hcl`.
 Only steps that need the network are skipped, by their `!env.ACT` guard; the remote actions are
 stubs that fail if run. The DVC remote is the project's committed `cloud` remote (the workflow's
 default), pointed at this cloud's storage emulator (moto, Azurite, gcp-storage-emulator) by a DVC
@@ -15,6 +18,7 @@ global config (DVC_GLOBAL_CONFIG_DIR) that adds only the endpoint and credential
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -22,6 +26,7 @@ import subprocess
 import sys
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -99,6 +104,19 @@ class Prepared:
         # As on a fresh CI checkout: no DVC cache, no data; `make pull` must fetch them.
         subprocess.run(["rm", "-rf", ".dvc/cache", "data/raw/breast_cancer.csv"], cwd=self.project, check=True)
 
+    @contextlib.contextmanager
+    def branch(self, name: str, path: str, line: str) -> Iterator[None]:
+        """Another PR branch, off main, appending `line` to `path`; back on tune-forest after (the
+        repository is shared by the module's tests)."""
+        try:
+            git(self.project, "checkout", "-q", "-B", name, "main")
+            target = self.project / path
+            target.write_text(target.read_text() + line)
+            git(self.project, "commit", "-q", "-am", f"Edit {path}")
+            yield
+        finally:
+            git(self.project, "checkout", "-q", "-f", "tune-forest")
+
     def event(self, head_repo: str | None = None) -> dict:
         return pull_request_event(self.project, PR_NUMBER, head_repo or self.repo, self.repo)
 
@@ -153,24 +171,32 @@ def assert_succeeded(run: ActRun, *expected_steps: str) -> None:
 def test_pr_pipeline_job(cloud: str, prepared) -> None:
     ready = prepared(cloud)
     before = stored_hashes(ready)
-    run = ready.act("pr-pipeline.yml", "pipeline", "pipeline")
+    run = ready.act("pr-pipeline.yml", "pipeline", "pipeline")  # the required check, after changes and train
     assert_succeeded(
         run,
+        "Does the PR change what the model is made of?",
         "Pull the data",
         "Reproduce the pipeline and register the candidate",
         "Build the report (against main and the champion)",
         "Post the report on the pull request",
         "Push the new data and outputs",
+        "Verdict",
     )
+    assert "  params.yaml" in run.output and "run=true" in run.output
+    assert "pipeline - passed" in run.output
     print(f"act PR pipeline ({cloud}): {run.seconds:.1f} s")
     # The guarded network steps were skipped, nothing else.
     for guarded in ("Set up uv and Python (cached)", "Cloud credentials (OIDC)", "Install CML"):
         assert f"Main {guarded}" not in run.output, guarded
 
-    # The candidate: registered as challenger, with the PR number and the PR's commit.
+    # The candidate: a new version with no alias (the PR identity moves none), the PR number, the
+    # PR's commit and the model inputs fingerprint that promotion compares with main.
     uri = ready.variables["MLFLOW_TRACKING_URI"]
-    version = rest(uri, "registered-models/alias", name=ready.model, alias="challenger")["model_version"]
+    found = rest(uri, "model-versions/search", filter=f"name='{ready.model}'")["model_versions"]
+    version = max(found, key=lambda v: int(v["version"]))
+    assert not version.get("aliases")
     tags = {tag["key"]: tag["value"] for tag in version.get("tags", [])}
+    assert re.fullmatch(r"[0-9a-f]{64}", tags["lineage.fingerprint"])
     head = ready.event()["pull_request"]["head"]["sha"]
     assert tags["ci.pr_number"] == str(PR_NUMBER)
     assert tags["git.commit"] == head
@@ -199,7 +225,7 @@ def test_pr_pipeline_job(cloud: str, prepared) -> None:
     assert calls[0]["file"] == "reports/report.md"
     posted = Path(calls[0]["posted"])
     text = (posted / "report.md").read_text()
-    assert f"`{ready.model}` version {version['version']} (`challenger`)" in text
+    assert f"`{ready.model}` version {version['version']} (candidate)" in text
     assert "`origin/main`" in text and "n_estimators | 200 | 150" in text
     for image in ("confusion_matrix.png", "roc_curve.png", "feature_importance.png"):
         assert f"](plots/{image})" in text
@@ -218,19 +244,44 @@ def test_checks_job(cloud: str, prepared) -> None:
         assert hook in run.output and "Passed" in run.output.split(hook, 1)[1].splitlines()[0], hook
 
 
+FORK_LINE = (
+    "pipeline - a fork's PR changes the model and cannot train here (no cloud identity); "
+    "a maintainer pushes its branch to this repository to run the pipeline"
+)
+
+
 def test_fork_pull_request_gets_no_pipeline(prepared) -> None:
-    """A fork's PR: the pipeline job (cloud identity, write token) does not start at all."""
+    """A fork's PR changing the model: `train` (cloud identity, write token) does not start at
+    all, and the required check `pipeline` fails with one line saying what to do."""
     ready = prepared("aws")
     run = ready.act("pr-pipeline.yml", "pipeline", "fork", head_repo="someone/fork")
-    assert run.returncode == 0, run.output[-3000:]
-    assert "Main Pull the data" not in run.output and "Job succeeded" not in run.output
+    assert run.returncode != 0 and "run=true" in run.output, run.output[-3000:]
+    assert "Main Install the environment" not in run.output and "Main Pull the data" not in run.output
+    assert FORK_LINE in run.output, run.output[-3000:]
+    assert "Failure - Main A fork's PR changes the model" in run.output
+
+
+def test_docs_only_pull_request_passes_the_pipeline_check(prepared) -> None:
+    """A PR that changes nothing the model is made of: `train` is skipped, `pipeline` passes."""
+    ready = prepared("aws")
+    with ready.branch("docs-only", "README.md", "\nA line of documentation.\n"):
+        run = ready.act("pr-pipeline.yml", "pipeline", "docs-only")
+    assert_succeeded(run, "Does the PR change what the model is made of?", "Nothing the model is made of changed")
+    assert "run=false" in run.output
+    assert "pipeline - nothing the model is made of changed; training skipped" in run.output
+    for step in ("Install the environment", "Pull the data", "Reproduce the pipeline and register the candidate"):
+        assert f"Main {step}" not in run.output, step
+    print(f"act docs-only PR pipeline: {run.seconds:.1f} s")
 
 
 @pytest.mark.parametrize("cloud", CLOUDS)
 def test_terraform_static_job(cloud: str, prepared) -> None:
     """fmt and checkov of the project's Terraform; a cloud without Terraform yet says so."""
     ready = prepared(cloud)
-    run = ready.act("terraform.yml", "static", "terraform")
+    # tune-forest changes no infrastructure: its `changes` job would skip `static`.
+    with ready.branch("tflint-comment", ".tflint.hcl", "# reviewed\n"):
+        run = ready.act("terraform.yml", "static", "terraform")
+    assert "  .tflint.hcl" in run.output and "run=true" in run.output, run.output[-3000:]
     assert_succeeded(
         run, "terraform fmt -check", "Structural rules and provider schemas (mlops-gitops tfcheck, offline)", "checkov"
     )

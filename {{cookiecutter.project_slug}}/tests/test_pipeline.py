@@ -50,7 +50,8 @@ def test_candidate_is_registered_with_lineage_and_no_alias(ran: settings.Setting
     assert not version.aliases  # training moves no alias: promotion does, after review
     # The model inputs fingerprint that makes it promotable from a commit holding the same inputs.
     assert version.tags[inputs.FINGERPRINT_TAG] == registration["inputs_fingerprint"]
-    assert version.tags[inputs.FINGERPRINT_TAG] == inputs.fingerprint(inputs.model_inputs(inputs.Tree(ran.root)))
+    here = inputs.fingerprint(inputs.model_inputs(inputs.Tree(ran.root)))
+    assert version.tags[inputs.FINGERPRINT_TAG] == here
     assert version.tags["ci.pr_number"] == "17"
     assert version.tags["validation.status"] == "passed"
     assert (
