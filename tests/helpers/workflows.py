@@ -136,8 +136,9 @@ def run_act(
     variables: dict[str, str] | None = None,
     act_env: dict[str, str] | None = None,
     timeout: float = 600,
+    event_name: str = "pull_request",
 ) -> ActRun:
-    """Run `job` of `.github/workflows/<workflow>` on a pull_request `event`; returns its outcome.
+    """Run `job` of `.github/workflows/<workflow>` on `event` (a `event_name` payload); returns its outcome.
 
     `env` is the environment act runs in (and so the steps, on the host); `act_env` adds
     `--env` values; `variables` are the repository variables (`vars.*`).
@@ -154,7 +155,7 @@ def run_act(
     ]
     command = [
         str(ACT),
-        "pull_request",
+        event_name,
         "-W",
         f".github/workflows/{workflow}",
         "-j",

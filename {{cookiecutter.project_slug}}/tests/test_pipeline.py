@@ -1,6 +1,7 @@
 """Smoke test: every stage in order on the shipped data, against a throw-away tracking store."""
 
 import json
+from collections.abc import Iterator
 
 import pytest
 import yaml
@@ -23,17 +24,20 @@ from {{ cookiecutter.package_name }} import (
 
 
 @pytest.fixture(scope="module")
-def ran(tmp_path_factory: pytest.TempPathFactory) -> settings.Settings:
+def ran(tmp_path_factory: pytest.TempPathFactory) -> Iterator[settings.Settings]:
     root = tmp_path_factory.mktemp("project")
     copy_inputs(root)
+    # Held for the module's tests too: they read the registry the stages wrote to, never a
+    # server that MLFLOW_TRACKING_URI may name in the caller's shell.
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
-        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
+        for name in ("MLFLOW_TRACKING_URI", "MLFLOW_ARTIFACT_LOCATION", "PROJECT_ROOT"):
+            patch.delenv(name, raising=False)
         patch.setenv("PR_NUMBER", "17")
         for stage in (prepare, validate, featurize, train, evaluate, report):
             patch.setattr("sys.argv", [stage.__name__])
             stage.main()
-    return settings.load(root)
+        yield settings.load(root)
 
 
 def test_metrics_and_plots_are_written(ran: settings.Settings) -> None:

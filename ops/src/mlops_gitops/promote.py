@@ -564,29 +564,36 @@ def model_card(cfg: Project, candidate: Candidate, baseline: Candidate | None, t
 
 
 def apply(cfg: Project, client: Any, plan: Plan, evidence: Evidence) -> list[str]:
-    """Write the plan to the registry: evidence tags, model cards, then aliases. Returns what moved."""
+    """Write the plan to the registry: model cards, evidence tags, then aliases. Returns what moved.
+
+    The first registry write is the card as the version's description (UpdateModelVersion), which
+    only the deploy identity may do: an identity without it stops before any tag or alias moves."""
     model = cfg.model_name
     targets = [move for move in plan.moves if move.candidate is not None]
-    for move in targets:
+    tags: dict[str, dict[str, str]] = {}
+    for move in targets:  # one card per version, with all of its evidence
         assert move.candidate is not None
-        for key, value in evidence.tags(move.env).items():
-            client.set_model_version_tag(model, move.candidate.version, key, value)
-            move.candidate.version_tags[key] = value
-        client.set_model_version_tag(model, move.candidate.version, f"{TAG_PREFIX}.{move.env}.gate", "passed")
-    for move in targets:  # one card per version, after all its evidence is on it
+        written = tags.setdefault(move.candidate.version, {})
+        written.update(evidence.tags(move.env))
+        written[f"{TAG_PREFIX}.{move.env}.gate"] = "passed"
+        move.candidate.version_tags.update(written)
+    for move in targets:
         candidate = move.candidate
         assert candidate is not None
         card = model_card(cfg, candidate, move.baseline, candidate.version_tags)
         artifact = f"model_card/{model}-v{candidate.version}.md"
         client.log_text(candidate.run_id, card, artifact)
-        run = client.get_run(candidate.run_id)
-        client.set_model_version_tag(model, candidate.version, CARD_TAG, f"{run.info.artifact_uri}/{artifact}")
         description = (
             card
             if len(card) <= DESCRIPTION_LIMIT
             else card[: DESCRIPTION_LIMIT - 80] + (f"\n\n… full card: run artifact `{artifact}`")
         )
         client.update_model_version(model, candidate.version, description=description)
+        run = client.get_run(candidate.run_id)
+        tags[candidate.version][CARD_TAG] = f"{run.info.artifact_uri}/{artifact}"
+    for version, written in tags.items():
+        for key, value in written.items():
+            client.set_model_version_tag(model, version, key, value)
 
     done = []
     for move in plan.moves:

@@ -1,6 +1,9 @@
 # CI roles assumed by GitHub Actions through OIDC, trusted for THIS repository only:
-#   pr:     subject "pull_request"            -> read data, log candidate runs, terraform plan
+#   pr:     subject "pull_request"            -> read data, push DVC outputs, log and register
+#                                                candidate versions (never an alias), terraform plan
 #   deploy: subject "environment:production"  -> promotion (registry aliases) and terraform apply
+# Each identity may do exactly what its workflow steps do: the template repository's
+# tests/permissions run the steps as these roles and record every call (docs/permissions.md).
 # The deploy subject exists only for jobs in the protected `production` environment
 # (required reviewers, main only: see terraform/github), so a PR can never assume it.
 
@@ -60,6 +63,13 @@ data "aws_iam_policy_document" "ci_common" {
     resources = ["${module.storage.arns["data"]}/*"]
   }
   statement {
+    # `make push` (dvc push) adds content-addressed objects under the DVC remote's prefix, the one
+    # .dvc/config names (s3://<data bucket>/dvc): nothing else in the bucket, and no deletes.
+    sid       = "PushDvcObjects"
+    actions   = ["s3:PutObject"]
+    resources = ["${module.storage.arns["data"]}/dvc/files/md5/*"]
+  }
+  statement {
     sid       = "RunArtifacts"
     actions   = ["s3:GetObject", "s3:PutObject"]
     resources = ["${module.storage.arns["artifacts"]}/mlflow/*"]
@@ -70,31 +80,44 @@ data "aws_iam_policy_document" "ci_common" {
     resources = [local.kms_key_arn]
   }
   statement {
+    # The tracking calls of train, evaluate and report (pr-pipeline.yml) and of promote-propose,
+    # promote-plan and promote (promote.yml), one action per MLflow REST call.
     sid = "TrackCandidateRuns"
     actions = [
+      # Runs: train and evaluate.
+      "sagemaker-mlflow:GetExperimentByName",
       "sagemaker-mlflow:CreateExperiment",
       "sagemaker-mlflow:GetExperiment",
-      "sagemaker-mlflow:GetExperimentByName",
-      "sagemaker-mlflow:SearchExperiments",
       "sagemaker-mlflow:CreateRun",
       "sagemaker-mlflow:UpdateRun",
       "sagemaker-mlflow:GetRun",
-      "sagemaker-mlflow:SearchRuns",
-      "sagemaker-mlflow:LogMetric",
-      "sagemaker-mlflow:LogParam",
       "sagemaker-mlflow:LogBatch",
-      "sagemaker-mlflow:LogInputs",
-      "sagemaker-mlflow:LogModel",
-      "sagemaker-mlflow:SetTag",
       "sagemaker-mlflow:GetMetricHistory",
-      "sagemaker-mlflow:ListArtifacts",
+      # MLflow 3 logged models (log_model). LogModel also covers CreateLoggedModel, which has no
+      # action of its own in the Service Authorization Reference.
+      "sagemaker-mlflow:LogModel",
+      "sagemaker-mlflow:LogOutputs",
+      "sagemaker-mlflow:FinalizeLoggedModel",
+      "sagemaker-mlflow:GetLoggedModel",
+      "sagemaker-mlflow:SetLoggedModelTags",
+      # Registry: a new version with its lineage tags, read back by report and promotion. No
+      # alias action: only the deploy identity moves aliases (statement PromoteModelVersions).
       "sagemaker-mlflow:CreateRegisteredModel",
       "sagemaker-mlflow:GetRegisteredModel",
       "sagemaker-mlflow:CreateModelVersion",
+      "sagemaker-mlflow:SetModelVersionTag",
       "sagemaker-mlflow:GetModelVersion",
       "sagemaker-mlflow:GetModelVersionByAlias",
       "sagemaker-mlflow:SearchModelVersions",
-      "sagemaker-mlflow:SetModelVersionTag",
+      # Not called by the template's stages: the same run-scoped writes as LogBatch, and reads of
+      # what GetRun and the artifact bucket expose, for your own mlflow.log_* and search calls.
+      "sagemaker-mlflow:LogMetric",
+      "sagemaker-mlflow:LogParam",
+      "sagemaker-mlflow:SetTag",
+      "sagemaker-mlflow:LogInputs",
+      "sagemaker-mlflow:SearchRuns",
+      "sagemaker-mlflow:SearchExperiments",
+      "sagemaker-mlflow:ListArtifacts",
     ]
     resources = [local.mlflow_arn]
   }
@@ -191,11 +214,14 @@ resource "aws_iam_role_policy_attachment" "ci_common" {
 
 data "aws_iam_policy_document" "deploy" {
   statement {
+    # `make promote`: aliases moved (and removed on a rollback to null), the model card as the
+    # version's description. GetDownloadURIForModelVersionArtifacts: building the serving image
+    # from the registered model (`mlflow sagemaker build-and-push-container`).
     sid = "PromoteModelVersions"
     actions = [
       "sagemaker-mlflow:SetRegisteredModelAlias",
       "sagemaker-mlflow:DeleteRegisteredModelAlias",
-      "sagemaker-mlflow:SetRegisteredModelTag",
+      "sagemaker-mlflow:UpdateModelVersion",
       "sagemaker-mlflow:GetDownloadURIForModelVersionArtifacts",
     ]
     resources = [local.mlflow_arn]
