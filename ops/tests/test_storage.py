@@ -28,6 +28,9 @@ RECORDED = {
     "our records.: An error occurred (InvalidAccessKeyId) when calling the ListObjectsV2 operation",
     "s3 signature": "ERROR: unexpected error - The request signature we calculated does not match the "
     "signature you provided. Check your key and signing method.: An error occurred (SignatureDoesNotMatch)",
+    # moto with IAM enforcement, a role without s3:PutObject on the prefix (tests/permissions).
+    "s3 denied": "ERROR: failed to transfer 'ab12' - An error occurred (AccessDenied) when calling the "
+    "PutObject operation: Access Denied\nERROR: failed to push data to the cloud - 1 files failed to upload",
     "s3 unreachable": "ERROR: unexpected error - Could not connect to the endpoint URL: "
     '"http://127.0.0.1:45999/acme-data?list-type=2&prefix=dvc%2Ffiles%2Fmd5%2F00%2F0&encoding-type=url"',
     "gs no-bucket": "ERROR: unexpected error - b/acme-data/o",
@@ -48,6 +51,7 @@ CAUSES = {
     "no-bucket": "does not exist",
     "credentials": "refused the credentials",
     "signature": "refused the credentials",
+    "denied": "denied `dvc push`",
     "unreachable": "cannot reach the storage endpoint",
 }
 

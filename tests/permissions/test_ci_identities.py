@@ -305,7 +305,7 @@ def test_a_missing_s3_action_fails_the_step(harness: AwsCiHarness, trained: Trai
     assert failed.returncode != 0, failed.stdout
     line = one_line_error(failed)
     print(f"\nmake push without s3:PutObject: {line}")
-    assert line.startswith("push:"), line
+    assert line.startswith("push:") and "its role lacks the permission" in line, line
     denied = {(c.action, c.resource.split("/files/")[0]) for c in harness.ledger.denied("pr-no-put")}
     assert ("s3:PutObject", f"arn:aws:s3:::{harness.buckets['data']}/dvc") in denied, denied
 

@@ -178,13 +178,21 @@ UNREACHABLE = re.compile(
 )
 CREDENTIALS = re.compile(
     r"InvalidAccessKeyId|SignatureDoesNotMatch|ExpiredToken|InvalidToken|InvalidClientTokenId"
-    r"|AccessDenied|Access Denied|\bForbidden\b|\b40[13]\b|Unauthorized|Unable to locate credentials"
-    r"|NoCredentialsError|AuthorizationFailure|AuthenticationFailed|AuthorizationPermissionMismatch"
+    r"|Unauthorized|\b401\b|Unable to locate credentials"
+    r"|NoCredentialsError|AuthenticationFailed"
     r"|InvalidAuthenticationInfo|ClientAuthenticationError|DefaultAzureCredential failed"
     r"|invalid_grant|RefreshError|DefaultCredentialsError|Could not automatically determine credentials"
-    r"|Anonymous caller does not have|does not have storage\.\w+\.\w+ access|Failed to authenticate",
+    r"|Failed to authenticate",
     re.IGNORECASE,
 )
+# Valid credentials, but their identity may not do this (an IAM policy, a missing role).
+DENIED = re.compile(
+    r"AccessDenied|Access Denied|AuthorizationPermissionMismatch|AuthorizationFailure"
+    r"|Anonymous caller does not have|does not have storage\.\w+\.\w+ access",
+    re.IGNORECASE,
+)
+# A bare 403 (S3 answers HEAD requests without an error code): either of the two.
+FORBIDDEN = re.compile(r"\bForbidden\b|\b403\b", re.IGNORECASE)
 NO_BUCKET = re.compile(
     r"NoSuchBucket|specified bucket does not exist|ContainerNotFound|specified container does not exist"
     r"|No such container|unexpected error - b/[^/\s]+/o\s*$",
@@ -238,9 +246,16 @@ def explain(output: str, remote: Remote, command: str, where: str | None) -> str
     at = f" at {where}" if where else ""
     if UNREACHABLE.search(output):
         return f"cannot reach the storage endpoint{at} for {target}: check the endpoint URL and your network"
+    hint = CREDENTIAL_HINTS.get(remote.scheme, "check the remote's credentials")
     if CREDENTIALS.search(output):
-        hint = CREDENTIAL_HINTS.get(remote.scheme, "check the remote's credentials")
         return f"the storage{at} refused the credentials for {target}: {hint}"
+    if DENIED.search(output):
+        return (
+            f"the storage{at} denied `dvc {command}` on {target} to the identity in use: its role lacks "
+            "the permission (a PR identity may read the data and add DVC objects only); use an identity that has it"
+        )
+    if FORBIDDEN.search(output):
+        return f"the storage{at} refused {target} (403): wrong credentials ({hint}), or a role without this permission"
     if NO_BUCKET.search(output):
         return no_bucket(remote, where)
     if command == "pull" and MISSING.search(output):
