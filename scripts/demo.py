@@ -17,6 +17,9 @@ from cookiecutter.main import cookiecutter
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 MARKER = ".mlops-gitops-demo"
+# The change of docs/quickstart.md's walk-through, made on a branch after main's model is trained.
+BRANCH = "shallower-trees"
+CHANGE = ("max_depth: 6", "max_depth: 3")
 QUIET = {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true", "DVC_NO_ANALYTICS": "1"}
 
 
@@ -33,6 +36,28 @@ def step(title: str, command: list[str], cwd: Path) -> None:
     if done.returncode != 0:
         fail(f"'{' '.join(command)}' failed in {cwd} (exit {done.returncode}); see the output above")
     print(f"    ({time.monotonic() - started:.1f} s)", flush=True)
+
+
+def change_parameter(params: Path) -> None:
+    text = params.read_text()
+    if CHANGE[0] not in text:
+        fail(f"{params} has no '{CHANGE[0]}' to change; the walk-through of docs/quickstart.md needs it")
+    params.write_text(text.replace(CHANGE[0], CHANGE[1], 1))
+    print(f"\n==> params.yaml on {BRANCH}: {CHANGE[0]} -> {CHANGE[1]}", flush=True)
+
+
+def show_metrics_table(report: Path) -> None:
+    """The report's sentence on main's model and its metrics table, as the PR would show them."""
+    lines = report.read_text().splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith(("`main`'s model", "No model of"))), None)
+    if start is None:
+        fail(f"{report} does not say which model of main it compares with")
+    shown = [lines[start], ""]
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        shown.append(line)
+    print("\n    " + "\n    ".join(shown), flush=True)
 
 
 def prepare_destination(dest: Path) -> None:
@@ -62,10 +87,18 @@ def main() -> None:
     step("report", ["make", "report"], project)
     # Promotion as a reviewed change: plan, apply, revert, reconcile (docs/promotion.md).
     step("promotion end to end", [sys.executable, str(TEMPLATE / "scripts/promotion_e2e.py"), str(project)], project)
+    # docs/quickstart.md "Change something and see its effect": a parameter changed on a branch;
+    # the report compares the new model with main's (found by lineage) and with the champion.
+    step("a branch", ["git", "switch", "-q", "-c", BRANCH], project)
+    change_parameter(project / "params.yaml")
+    step("pipeline on the branch", ["make", "pipeline"], project)
+    step("report on the branch", ["make", "report"], project)
+    show_metrics_table(project / "reports/report.md")
 
     print(f"""
 Done. The generated project is {project}
-  report    {project / "reports/report.md"} (images in reports/plots/)
+  report    {project / "reports/report.md"} (images in reports/plots/): branch {BRANCH} ({CHANGE[1]})
+            against main's model and the champion
   metrics   {project / "metrics.json"}
   plots     {project / "plots"}
   registry  {project / "mlflow.db"} (SQLite; artifacts in {project / "mlartifacts"})

@@ -7,6 +7,7 @@ This is the render that installs its own environment from scratch (uv sync into 
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -51,6 +52,20 @@ def test_demo_installed_its_own_environment_and_registered_a_promotable_candidat
         versions = db.execute("select count(*) from model_versions").fetchone()[0]
         tagged = db.execute("select count(*) from model_version_tags where key = 'lineage.fingerprint'").fetchone()[0]
     assert versions >= 1 and tagged == versions
+
+
+def test_demo_change_shows_a_delta_against_mains_model(demo: tuple[Path, str]) -> None:
+    """docs/quickstart.md "Change something": a parameter changed on a branch, `make pipeline`,
+    `make report`: the report finds main's model by lineage and shows numeric deltas."""
+    project, output = demo
+    text = (project / "reports/report.md").read_text()
+    assert re.search(r"`main`'s model is version \d+, the newest trained from the model inputs", text), text
+    row = re.search(r"^\| roc_auc \| (\d\.\d{4}) \| (\d\.\d{4}) \| ([+-]\d\.\d{4}) \|", text, re.MULTILINE)
+    assert row, text
+    assert float(row[3]) == pytest.approx(float(row[1]) - float(row[2]), abs=2e-4)
+    assert "train.random_forest.max_depth | 6 | 3" in text
+    assert "](plots/comparison.png)" in text and (project / "reports/plots/comparison.png").stat().st_size > 1000
+    assert "| roc_auc |" in output  # the demo printed the table
 
 
 def test_demo_ran_the_promotion_flow(demo: tuple[Path, str]) -> None:

@@ -342,9 +342,11 @@ test = pd.read_csv("data/features/test.csv")
 features = list(local.feature_names_in_)
 for registration in sys.argv[1:]:
     reg = json.load(open(registration))
-    served = mlflow.sklearn.load_model(f"models:/{reg['model_name']}@{reg['alias']}")
+    # Training moves no alias; promotion does (the deploy identity): stand in for it.
+    mlflow.MlflowClient().set_registered_model_alias(reg["model_name"], "staging", reg["version"])
+    served = mlflow.sklearn.load_model(f"models:/{reg['model_name']}@staging")
     assert (served.predict_proba(test[features]) == local.predict_proba(test[features])).all()
-    print("loaded", reg["model_name"], reg["alias"], reg["version"])
+    print("loaded", reg["model_name"], "staging", reg["version"])
 """
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 import pytest
 
 from helpers.project import git_init, project_command_env, render
+from helpers.promotion import Driver
 from helpers.storage import CLOUD_ENV_PREFIXES, GUARD_ENV, committed_remote, split_url
 from helpers.workflows import (
     ActRun,
@@ -41,10 +42,14 @@ from helpers.workflows import (
     pull_request_event,
     run_act,
 )
+from mlops_gitops import inputs
+from mlops_gitops.testing import RAW_MD5
 
 CLOUDS = ("aws", "gcp", "azure")
 OWNER = "my-org"
 PR_NUMBER = 17
+# The metrics of main's model (a stand-in registered before the PR runs): far from any real model's.
+MAIN_METRICS = {"accuracy": 0.5, "precision": 0.5, "recall": 0.5, "f1": 0.5, "roc_auc": 0.5, "log_loss": 0.6}
 
 pytestmark = pytest.mark.slow
 
@@ -171,6 +176,19 @@ def assert_succeeded(run: ActRun, *expected_steps: str) -> None:
 def test_pr_pipeline_job(cloud: str, prepared) -> None:
     ready = prepared(cloud)
     before = stored_hashes(ready)
+    uri = ready.variables["MLFLOW_TRACKING_URI"]
+    # main's model, as the pipeline of the PR that last changed main leaves it: a version tagged with
+    # the fingerprint of main's model inputs, which the report finds by lineage. Its lineage names a
+    # raw data version other than main's .dvc file (mlops_gitops.testing.RAW_MD5): the report warns.
+    driver = Driver(Path(ready.env["UV_PROJECT_ENVIRONMENT"]) / "bin/python", ready.project, uri)
+    try:
+        main_version = driver.register(
+            trained_from=inputs.model_inputs(inputs.committed(ready.project, "main")),
+            experiment=f"{ready.model}-main",
+            metrics=MAIN_METRICS,
+        )
+    finally:
+        driver.close()
     run = ready.act("pr-pipeline.yml", "pipeline", "pipeline")  # the required check, after changes and train
     assert_succeeded(
         run,
@@ -191,7 +209,6 @@ def test_pr_pipeline_job(cloud: str, prepared) -> None:
 
     # The candidate: a new version with no alias (the PR identity moves none), the PR number, the
     # PR's commit and the model inputs fingerprint that promotion compares with main.
-    uri = ready.variables["MLFLOW_TRACKING_URI"]
     found = rest(uri, "model-versions/search", filter=f"name='{ready.model}'")["model_versions"]
     version = max(found, key=lambda v: int(v["version"]))
     assert not version.get("aliases")
@@ -227,7 +244,12 @@ def test_pr_pipeline_job(cloud: str, prepared) -> None:
     text = (posted / "report.md").read_text()
     assert f"`{ready.model}` version {version['version']} (candidate)" in text
     assert "`origin/main`" in text and "n_estimators | 200 | 150" in text
-    for image in ("confusion_matrix.png", "roc_curve.png", "feature_importance.png"):
+    # Against main's model, found by lineage: its metrics, and a numeric delta.
+    assert f"`origin/main`'s model is version {main_version}," in text, text
+    row = re.search(r"^\| roc_auc \| (\d\.\d{4}) \| 0\.5000 \| ([+-]\d\.\d{4}) \|", text, re.MULTILINE)
+    assert row and float(row[2]) == pytest.approx(float(row[1]) - 0.5, abs=2e-4), text
+    assert "**Warning: other data.**" in text and f"`origin/main` v{main_version} on `{RAW_MD5[:12]}`" in text
+    for image in ("confusion_matrix.png", "roc_curve.png", "feature_importance.png", "comparison.png"):
         assert f"](plots/{image})" in text
         assert (posted / "plots" / image).stat().st_size > 1000
 

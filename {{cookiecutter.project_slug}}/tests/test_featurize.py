@@ -1,29 +1,59 @@
+"""The featurizer on small synthetic data: numbers and categories, missing values, unseen categories."""
+
 import numpy as np
 import pandas as pd
 import pytest
 from mlops_gitops.errors import CommandError
 
-from {{ cookiecutter.package_name }}.featurize import build_featurizer, select_features, split
+from {{ cookiecutter.package_name }}.featurize import (
+    build_featurizer,
+    categorical_columns,
+    feature_kinds,
+    impute_policy,
+    select_features,
+    split,
+    typed,
+)
 
 
-def test_split_is_stratified_and_reproducible(clean_frame: pd.DataFrame) -> None:
-    frame = clean_frame.astype(float)
-    train, test = split(frame, "malignant", 0.2, 42)
-    again, _ = split(frame, "malignant", 0.2, 42)
-    assert len(test) == round(len(frame) * 0.2)
-    assert abs(train.malignant.mean() - test.malignant.mean()) < 0.02
+@pytest.fixture
+def frame(synthetic: pd.DataFrame, synthetic_schema: dict) -> pd.DataFrame:
+    return typed(synthetic, feature_kinds(synthetic_schema), "label")
+
+
+def test_ids_are_left_out_and_types_follow_the_schema(synthetic_schema: dict, frame: pd.DataFrame) -> None:
+    kinds = feature_kinds(synthetic_schema)
+    assert kinds == {"size": "numeric", "weight": "numeric", "colour": "categorical"}
+    assert frame["size"].dtype == float and frame["colour"].dtype == object
+
+
+def test_split_is_stratified_and_reproducible(frame: pd.DataFrame) -> None:
+    train, test = split(frame, "label", 0.25, 42)
+    again, _ = split(frame, "label", 0.25, 42)
+    assert len(test) == len(frame) // 4
+    assert abs((train.label == "yes").mean() - (test.label == "yes").mean()) < 0.03
     pd.testing.assert_frame_equal(train, again)
 
 
-def test_featurizer_is_fitted_on_train_only(clean_frame: pd.DataFrame) -> None:
-    frame = clean_frame.astype(float)
-    train, test = split(frame, "malignant", 0.2, 42)
-    features = select_features(frame, "malignant", "all")
-    featurizer = build_featurizer(features, scale=True).fit(train[features])
-    assert np.allclose(featurizer.transform(train[features]).mean(axis=0), 0, atol=1e-9)
-    assert not np.allclose(featurizer.transform(test[features]).mean(axis=0), 0, atol=1e-3)
+def test_featurizer_is_fitted_on_train_only(frame: pd.DataFrame) -> None:
+    train, test = split(frame, "label", 0.25, 42)
+    featurizer = build_featurizer(["size", "weight"], []).fit(train[["size", "weight"]])
+    assert np.allclose(featurizer.transform(train[["size", "weight"]]).mean(axis=0), 0, atol=1e-9)
+    assert not np.allclose(featurizer.transform(test[["size", "weight"]]).mean(axis=0), 0, atol=1e-3)
 
 
-def test_unknown_feature_names_are_refused(clean_frame: pd.DataFrame) -> None:
-    with pytest.raises(CommandError, match="no_such_column"):
-        select_features(clean_frame, "malignant", ["mean_radius", "no_such_column"])
+def test_missing_values_and_unseen_categories_are_handled(frame: pd.DataFrame) -> None:
+    features = ["size", "weight", "colour"]
+    featurizer = build_featurizer(["size", "weight"], ["colour"]).fit(frame[features])
+    assert categorical_columns(featurizer) == ["colour"]
+    new = pd.DataFrame({"size": [np.nan, 11.0], "weight": [50.0, np.nan], "colour": ["purple", None]})
+    out = featurizer.transform(new)
+    assert np.isfinite(out).all()
+    assert list(featurizer.get_feature_names_out()).count("colour_red") == 1
+
+
+def test_unknown_feature_names_and_impute_settings_are_refused(synthetic_schema: dict) -> None:
+    with pytest.raises(CommandError, match="row_id"):
+        select_features(feature_kinds(synthetic_schema), ["size", "row_id"])
+    with pytest.raises(CommandError, match=r"featurize.impute.numeric is 'avg'"):
+        impute_policy({"impute": {"numeric": "avg"}})

@@ -1,11 +1,15 @@
-"""Smoke test: every stage in order on the shipped data, against a throw-away tracking store."""
+"""Smoke test: every stage in order on the project's data (params.yaml), against a throw-away tracking store.
+
+Skipped when that data is not in this checkout (not pulled); the bundled sample is exported again.
+"""
 
 import json
 from collections.abc import Iterator
 
+import pandas as pd
 import pytest
 import yaml
-from conftest import copy_inputs
+from conftest import copy_inputs, skip_without_data
 from mlops_gitops import inputs, registry
 from mlops_gitops.errors import CommandError
 from mlops_gitops.lineage import file_md5
@@ -26,7 +30,8 @@ from {{ cookiecutter.package_name }} import (
 @pytest.fixture(scope="module")
 def ran(tmp_path_factory: pytest.TempPathFactory) -> Iterator[settings.Settings]:
     root = tmp_path_factory.mktemp("project")
-    copy_inputs(root)
+    if not copy_inputs(root):
+        skip_without_data()
     # Held for the module's tests too: they read the registry the stages wrote to, never a
     # server that MLFLOW_TRACKING_URI may name in the caller's shell.
     with pytest.MonkeyPatch.context() as patch:
@@ -42,7 +47,11 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> Iterator[settings.Settings]
 
 def test_metrics_and_plots_are_written(ran: settings.Settings) -> None:
     scores = json.loads(ran.path("metrics.json").read_text())
-    assert scores["roc_auc"] > 0.95
+    assert set(scores) == {"accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"}
+    assert all(0 <= value <= 1 for name, value in scores.items() if name != "log_loss")
+    validation = json.loads(ran.path(paths.VALIDATION).read_text())
+    assert validation["status"] == "passed"
+    assert sum(validation["class_counts"].values()) == validation["rows"]
     for image in paths.IMAGES:
         assert ran.path(f"plots/{image}").stat().st_size > 1000
 
@@ -58,10 +67,9 @@ def test_candidate_is_registered_with_lineage_and_no_alias(ran: settings.Setting
     assert version.tags[inputs.FINGERPRINT_TAG] == here
     assert version.tags["ci.pr_number"] == "17"
     assert version.tags["validation.status"] == "passed"
-    assert (
-        version.tags["dvc.data.raw.md5"]
-        == yaml.safe_load(ran.path("data/raw/breast_cancer.csv.dvc").read_text())["outs"][0]["md5"]
-    )
+    tracked = ran.path(f"{ran.section('data')['raw']}.dvc")
+    if tracked.is_file():
+        assert version.tags["dvc.data.raw.md5"] == yaml.safe_load(tracked.read_text())["outs"][0]["md5"]
     assert version.tags["dvc.data/features/train.csv.md5"] == file_md5(ran.path(paths.TRAIN))
     run = client.get_run(version.run_id)
     assert run.data.metrics["roc_auc"] == pytest.approx(
@@ -87,8 +95,11 @@ def test_bad_data_stops_before_training(ran: settings.Settings, monkeypatch: pyt
     monkeypatch.chdir(ran.root)
     monkeypatch.setattr("sys.argv", ["validate"])
     prepared = ran.path(paths.PREPARED)
-    prepared.write_text(prepared.read_text().replace("\n1", "\n7", 3))
-    with pytest.raises(CommandError, match="failed validation"):
+    target = json.loads(ran.path(paths.VALIDATION).read_text())["target"]
+    frame = pd.read_csv(prepared, dtype=str, keep_default_na=False, na_values=[""])
+    frame.loc[0, target] = "no-such-label"
+    frame.to_csv(prepared, index=False)
+    with pytest.raises(CommandError, match=r"failed validation: target .*unknown labels no-such-label"):
         validate.main()
     assert json.loads(ran.path(paths.VALIDATION).read_text())["status"] == "failed"
     with pytest.raises(CommandError, match="validate stage did not pass"):

@@ -2,10 +2,12 @@ from importlib.metadata import version
 
 import pandas as pd
 import pytest
+from conftest import synthetic_frame
 from mlops_gitops.errors import CommandError
 
-from {{ cookiecutter.package_name }}.featurize import build_featurizer
+from {{ cookiecutter.package_name }}.featurize import build_featurizer, feature_kinds, typed
 from {{ cookiecutter.package_name }}.train import build_estimator, fit, flat_params, pip_requirements
+from {{ cookiecutter.package_name }}.validate import infer_schema
 
 PARAMS = {"estimator": "logistic_regression", "seed": 0, "logistic_regression": {"C": 0.5, "max_iter": 200}}
 
@@ -26,13 +28,18 @@ def test_estimator_gets_its_own_params() -> None:
     }
 
 
-def test_model_takes_raw_columns(clean_frame: pd.DataFrame) -> None:
-    frame = clean_frame.astype(float)
-    features = [c for c in frame.columns if c != "malignant"]
-    featurizer = build_featurizer(features, scale=True).fit(frame[features])
-    model = fit(frame, "malignant", featurizer, PARAMS)
-    assert model.predict(frame[features].head(5)).shape == (5,)
-    assert (model.predict(frame[features]) == frame.malignant).mean() > 0.9
+@pytest.mark.parametrize("classes", [("no", "yes"), ("a", "b", "c")])
+@pytest.mark.parametrize("estimator", ["logistic_regression", "random_forest"])
+def test_model_takes_raw_columns_and_predicts_labels(classes: tuple[str, ...], estimator: str) -> None:
+    raw = synthetic_frame(classes=classes)
+    frame = typed(raw, feature_kinds(infer_schema(raw, "label")), "label")
+    features = ["size", "weight", "colour"]
+    featurizer = build_featurizer(["size", "weight"], ["colour"]).fit(frame[features])
+    model = fit(frame, "label", featurizer, {**PARAMS, "estimator": estimator})
+    assert list(model.classes_) == list(classes)
+    assert (model.predict(frame[features]) == frame.label).mean() > 0.9
+    unseen = pd.DataFrame({"size": [None], "weight": [50.0], "colour": ["purple"]})
+    assert model.predict(unseen)[0] in classes
 
 
 def test_pip_requirements_pin_the_training_environment() -> None:

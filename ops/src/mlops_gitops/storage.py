@@ -255,7 +255,7 @@ def explain(output: str, remote: Remote, command: str, where: str | None) -> str
             "the permission (a PR identity may read the data and add DVC objects only); use an identity that has it"
         )
     if FORBIDDEN.search(output):
-        return f"the storage{at} refused {target} (403): wrong credentials ({hint}), or a role without this permission"
+        return f"the storage{at} refused the credentials for {target} (403; or its role lacks this permission): {hint}"
     if NO_BUCKET.search(output):
         return no_bucket(remote, where)
     if command == "pull" and MISSING.search(output):

@@ -1,30 +1,201 @@
-"""Yours to edit: how the raw CSV is read and its column names normalised.
+"""Yours to edit: how the raw CSV is read, its column names normalised and its labels spelled.
 
-The prepare stage and `validate --infer` share it. Types are not coerced here: a bad value must
-reach the validate stage intact, so that it is reported there with its column and row.
+The prepare stage and `validate --infer` share it (docs/data.md is the data contract). Types are
+not coerced here: a bad value must reach the validate stage intact, so that it is reported there
+with its column and row. Every failure is one line that names the file or setting and the fix.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import math
 import re
+import unicodedata
+from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 from mlops_gitops.errors import CommandError
 
+from . import paths
+from .settings import Settings
+
+DELIMITERS = ",;\t|"  # what `data.delimiter: auto` recognises
+MAX_CLASSES = 20  # more distinct labels than this: the target is not a class (a measurement, an ID)
+
 
 def normalise_name(name: str) -> str:
-    return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
+    """`Alcohol %` -> `alcohol_pct`, ` Mean Radius ` -> `mean_radius`, `Température` -> `temperature`."""
+    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
+    text = text.replace("%", " pct ").strip().lower()
+    return re.sub(r"[^0-9a-z]+", "_", text).strip("_")
+
+
+def label_text(value: Any) -> str:
+    """One spelling per label: `1`, `1.0` and ` 1 ` are `1`; text labels are kept (trimmed)."""
+    text = str(value).strip()
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return str(int(number)) if number.is_integer() else text
+
+
+def labels_of(raw: pd.Series) -> pd.Series:
+    """The target column as label strings (missing labels stay missing)."""
+    return raw.map(label_text, na_action="ignore").astype(object)
+
+
+def column_names(header: list[str]) -> list[str]:
+    return [normalise_name(name) or f"column_{number}" for number, name in enumerate(header, 1)]
+
+
+def _trimmed(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value.strip() or None
+    return None if pd.isna(value) else str(value)
 
 
 def prepare(raw: pd.DataFrame) -> pd.DataFrame:
-    frame = raw.rename(columns=normalise_name)
+    """Normalised column names, values trimmed (an empty value is missing), duplicate rows dropped."""
+    values = np.vectorize(_trimmed, otypes=[object])(raw.to_numpy(dtype=object))
+    frame = pd.DataFrame(values, columns=column_names(list(raw.columns)), dtype=object)
     return frame.drop_duplicates().reset_index(drop=True)
 
 
-def read_raw(path: str) -> pd.DataFrame:
+def as_numbers(text: np.ndarray) -> np.ndarray:
+    """Text values as floats; NaN where a value is missing or not a number."""
+    return np.vectorize(_number, otypes=[float])(text) if text.size else text.astype(float)
+
+
+def _number(value: Any) -> float:
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    except pd.errors.EmptyDataError:
-        raise CommandError(f"{path} is empty: put the dataset there (dvc pull, or see README)") from None
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def read_raw(path: str, delimiter: str = "auto", shown: str = "") -> pd.DataFrame:
+    """The CSV as text: UTF-8 only, the delimiter sniffed (or `data.delimiter`), names checked.
+    Errors name the file as `shown` (its path in the project)."""
+    name = shown or Path(path).name
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise CommandError(f"{name} is missing: run `dvc pull` (or `make setup`) first") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise CommandError(
+            f"{name} is not UTF-8 (byte 0x{data[exc.start]:02x} on line {line}): save it as UTF-8, "
+            f"e.g. `iconv -f latin1 -t utf-8 {name} > utf8.csv` (see docs/data.md)"
+        ) from None
+    if not text.strip():
+        raise CommandError(f"{name} is empty: put the dataset there (dvc pull, or see README)")
+    sep = sniff(text) if delimiter == "auto" else delimiter
+    rows = csv.reader(io.StringIO(text), delimiter=sep)
+    header = next(rows)
+    _check_header(name, header, sep)
+    for row in rows:
+        if row and len(row) != len(header):
+            raise CommandError(
+                f"{name}: line {rows.line_num} has {len(row)} fields but the header has {len(header)}: "
+                "fix that line (a missing name in the header? a wrong data.delimiter?)"
+            )
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""])
     except pd.errors.ParserError as exc:
-        raise CommandError(f"{path} is not a well-formed CSV ({exc}): fix the file") from None
+        detail = str(exc).strip().splitlines()[-1]
+        raise CommandError(f"{name} is not a well-formed CSV ({detail}): fix the file") from None
+    if frame.empty:
+        raise CommandError(f"{name} has a header but no rows: put the data rows under the header")
+    return frame
+
+
+def sniff(text: str) -> str:
+    """The delimiter of a CSV text (`,` `;` tab or `|`), from its first lines; `,` when unsure."""
+    sample = "\n".join(text.splitlines()[:50])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
+def _check_header(name: str, header: list[str], sep: str) -> None:
+    seen: dict[str, str] = {}
+    for column, key in zip(header, column_names(header), strict=True):
+        if key in seen:
+            same = "appears twice" if seen[key] == column else f"and '{seen[key]}' both become '{key}'"
+            raise CommandError(f"{name}: column '{column}' {same} in the header: rename one of them")
+        seen[key] = column
+    if len(header) == 1 and any(c in header[0] for c in DELIMITERS if c != sep):
+        raise CommandError(
+            f"{name} has one column '{header[0][:60]}': set data.delimiter in params.yaml to its separator"
+        )
+
+
+class DataSettings:
+    """params.yaml `data`, checked: the target in its normalised spelling, the positive label as text."""
+
+    def __init__(self, cfg: Settings) -> None:
+        data = cfg.section("data")
+        self.raw = str(data["raw"])
+        self.schema = str(data.get("schema", "data/schema.yaml"))
+        self.target = normalise_name(str(data["target"]))
+        self.delimiter = str(data.get("delimiter") or "auto")
+        if self.delimiter != "auto" and len(self.delimiter) != 1:
+            raise CommandError(
+                f"params.yaml data.delimiter is {self.delimiter!r}: use auto or one character, quoted (';')"
+            )
+        positive = data.get("positive_label")
+        if isinstance(positive, bool):
+            word = "yes/true/on" if positive else "no/false/off"
+            raise CommandError(
+                f"params.yaml data.positive_label is the YAML boolean {str(positive).lower()} (YAML reads "
+                f"unquoted {word} so): quote the label, e.g. positive_label: '{'yes' if positive else 'no'}'"
+            )
+        self.positive_label = None if positive is None or positive == "" else label_text(positive)
+
+    def positive_for(self, classes: list[str]) -> str | None:
+        """The positive class for these labels: required for two classes, none for more."""
+        listed = ", ".join(repr(c) for c in classes)
+        if len(classes) == 2:
+            if self.positive_label is None:
+                raise CommandError(
+                    f"params.yaml data.positive_label is empty but target '{self.target}' has two classes "
+                    f"({listed}): set it to the class of interest, quoted"
+                )
+            if self.positive_label not in classes:
+                raise CommandError(
+                    f"params.yaml data.positive_label is '{self.positive_label}' but target '{self.target}' "
+                    f"has the labels {listed}: set it to one of them, quoted"
+                )
+            return self.positive_label
+        if self.positive_label is not None and len(classes) > 2:
+            raise CommandError(
+                f"params.yaml data.positive_label is '{self.positive_label}' but target '{self.target}' has "
+                f"{len(classes)} classes: set positive_label: null (multi-class: see evaluate.average)"
+            )
+        return None
+
+
+def read_validation(cfg: Settings) -> dict[str, Any]:
+    """What the validate stage found (reports/validation.json): target, classes, positive label."""
+    path = cfg.path(paths.VALIDATION)
+    if not path.is_file():
+        raise CommandError(f"{paths.VALIDATION} is missing: run the validate stage (make pipeline)")
+    result = dict(json.loads(path.read_text(encoding="utf-8")))
+    if result.get("status") != "passed":
+        raise CommandError("the validate stage did not pass: run `make pipeline` and fix the data first")
+    return result
+
+
+def read_table(path: Path, categorical: list[str], target: str | None = None) -> pd.DataFrame:
+    """A split written by featurize, typed again: numbers as floats, categories and labels as text."""
+    text = {name: object for name in [*categorical, *([target] if target else [])]}
+    frame = pd.read_csv(path, dtype=text, keep_default_na=False, na_values=[""])
+    return frame.astype({name: float for name in frame.columns if name not in text})

@@ -1,7 +1,9 @@
 """Yours to edit. Stage 3, featurize: split train/test (stratified) and fit the feature transformer on train.
 
 The fitted transformer is saved, not applied: train puts it in front of the classifier, so the
-registered model takes raw columns and serving cannot drift from training.
+registered model takes raw columns (missing values, category text) and serving cannot drift from
+training. Numbers are imputed and scaled; categories imputed and one-hot encoded, a category the
+model never saw becoming all zeros. `featurize.impute` chooses how missing values are filled.
 """
 
 from __future__ import annotations
@@ -12,20 +14,48 @@ import joblib
 import pandas as pd
 from mlops_gitops.errors import CommandError, main_of
 from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import StandardScaler
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from . import paths, settings
+from .dataset import labels_of, read_validation
+from .validate import CATEGORY_TYPES, load_schema
+
+IMPUTE = {
+    "numeric": ("median", "mean", "most_frequent", "constant"),  # constant: 0
+    "categorical": ("most_frequent", "constant"),  # constant: the category "missing"
+}
+DEFAULT_IMPUTE = {"numeric": "median", "categorical": "most_frequent"}
 
 
-def select_features(frame: pd.DataFrame, target: str, wanted: Any) -> list[str]:
-    available = [c for c in frame.columns if c != target]
+def feature_kinds(schema: dict[str, Any]) -> dict[str, str]:
+    """Each schema column the model may use: `numeric` or `categorical` (`ignore` columns are left out)."""
+    return {
+        name: "categorical" if spec["type"] in CATEGORY_TYPES else "numeric"
+        for name, spec in schema["columns"].items()
+        if spec["type"] != "ignore"
+    }
+
+
+def select_features(kinds: dict[str, str], wanted: Any) -> list[str]:
     if wanted == "all":
-        return available
-    unknown = [c for c in wanted if c not in available]
+        return list(kinds)
+    unknown = [c for c in wanted if c not in kinds]
     if unknown:
-        raise CommandError(f"featurize.features names unknown columns: {', '.join(unknown)}")
+        raise CommandError(
+            f"featurize.features names unknown or ignored columns: {', '.join(unknown)} (data/schema.yaml)"
+        )
     return list(wanted)
+
+
+def typed(frame: pd.DataFrame, kinds: dict[str, str], target: str) -> pd.DataFrame:
+    """The prepared text as model input: numbers as floats, categories as text, labels as text."""
+    numeric = [name for name, kind in kinds.items() if kind == "numeric"]
+    categorical = [name for name, kind in kinds.items() if kind == "categorical"]
+    parts = [frame[numeric].astype(float), frame[categorical].astype(object), labels_of(frame[target])]
+    return pd.concat(parts, axis=1)[[*kinds, target]].copy()
 
 
 def split(frame: pd.DataFrame, target: str, test_size: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -33,27 +63,67 @@ def split(frame: pd.DataFrame, target: str, test_size: float, seed: int) -> tupl
     return train.reset_index(drop=True), test.reset_index(drop=True)
 
 
-def build_featurizer(features: list[str], scale: bool) -> ColumnTransformer:
-    return ColumnTransformer(
-        [("numeric", StandardScaler() if scale else "passthrough", features)],
-        remainder="drop",
-        verbose_feature_names_out=False,
+def impute_policy(params: dict[str, Any]) -> dict[str, str]:
+    policy = {**DEFAULT_IMPUTE, **(params.get("impute") or {})}
+    for kind, allowed in IMPUTE.items():
+        if policy[kind] not in allowed:
+            raise CommandError(
+                f"params.yaml featurize.impute.{kind} is '{policy[kind]}': use one of {', '.join(allowed)}"
+            )
+    return policy
+
+
+def build_featurizer(
+    numeric: list[str], categorical: list[str], scale: bool = True, impute: dict[str, str] | None = None
+) -> ColumnTransformer:
+    policy = impute or DEFAULT_IMPUTE
+    numbers = Pipeline(
+        [
+            ("impute", SimpleImputer(strategy=policy["numeric"], fill_value=0.0)),
+            ("scale", StandardScaler() if scale else "passthrough"),
+        ]
     )
+    categories = Pipeline(
+        [
+            ("impute", SimpleImputer(strategy=policy["categorical"], fill_value="missing")),
+            ("encode", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+        ]
+    )
+    parts = [("numeric", numbers, numeric)]
+    if categorical:
+        parts.append(("categorical", categories, categorical))
+    return ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False)
+
+
+def categorical_columns(featurizer: ColumnTransformer) -> list[str]:
+    """The columns a fitted featurizer one-hot encodes (train and evaluate read them back as text)."""
+    return [c for name, _, columns in featurizer.transformers_ if name == "categorical" for c in columns]
 
 
 def main() -> None:
     cfg = settings.load()
-    params, target = cfg.section("featurize"), str(cfg.section("data")["target"])
-    frame = pd.read_csv(cfg.path(paths.PREPARED))
-    features = select_features(frame, target, params["features"])
-    train, test = split(frame[[*features, target]], target, params["test_size"], params["seed"])
-    featurizer = build_featurizer(features, bool(params["scale"])).fit(train[features])
+    params = cfg.section("featurize")
+    target = str(read_validation(cfg)["target"])
+    schema = str(cfg.section("data")["schema"])
+    kinds = feature_kinds(load_schema(cfg.path(schema), schema))
+    features = select_features(kinds, params["features"])
+    kinds = {name: kinds[name] for name in features}
+    prepared = pd.read_csv(cfg.path(paths.PREPARED), dtype=str, keep_default_na=False, na_values=[""])
+    frame = typed(prepared, kinds, target)
+    train, test = split(frame, target, params["test_size"], params["seed"])
+    numeric = [n for n, kind in kinds.items() if kind == "numeric"]
+    categorical = [n for n, kind in kinds.items() if kind == "categorical"]
+    featurizer = build_featurizer(numeric, categorical, bool(params["scale"]), impute_policy(params))
+    featurizer.fit(train[features])
     for relative, part in ((paths.TRAIN, train), (paths.TEST, test)):
         cfg.path(relative).parent.mkdir(parents=True, exist_ok=True)
         part.to_csv(cfg.path(relative), index=False)
     cfg.path(paths.FEATURIZER).parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(featurizer, cfg.path(paths.FEATURIZER))
-    print(f"featurize: {len(features)} features, {len(train)} train / {len(test)} test rows")
+    print(
+        f"featurize: {len(numeric)} numeric and {len(categorical)} categorical features, "
+        f"{len(train)} train / {len(test)} test rows"
+    )
 
 
 if __name__ == "__main__":

@@ -1,19 +1,23 @@
-"""Yours to edit. Stage 1, prepare: read the raw CSV, normalise column names, drop duplicate rows."""
+"""Yours to edit. Stage 1, prepare: read the raw CSV, normalise names, trim values, drop duplicate rows.
+
+The prepared file is a plain UTF-8, comma-separated CSV whatever the raw file's delimiter
+(`data.delimiter`); docs/data.md describes the rules.
+"""
 
 from __future__ import annotations
 
 from mlops_gitops.errors import CommandError, main_of
 
 from . import paths, settings
-from .dataset import prepare, read_raw
+from .dataset import DataSettings, prepare, read_raw
 
 
 def main() -> None:
     cfg = settings.load()
-    raw_path = str(cfg.section("data")["raw"])
-    if not cfg.path(raw_path).is_file():
-        raise CommandError(f"{raw_path} is missing: run `dvc pull` (or `make setup`) first")
-    frame = prepare(read_raw(str(cfg.path(raw_path))))
+    data = DataSettings(cfg)
+    if not cfg.path(data.raw).is_file():
+        raise CommandError(f"{data.raw} is missing: run `dvc pull` (or `make setup`) first")
+    frame = prepare(read_raw(str(cfg.path(data.raw)), data.delimiter, shown=data.raw))
     out = cfg.path(paths.PREPARED)
     out.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out, index=False)

@@ -6,6 +6,8 @@ so they run where the DVC data has not been pulled (CI's checks job has no cloud
 
 from __future__ import annotations
 
+PATH = "data/raw/breast_cancer.csv"  # where the export lives in the project (params.yaml data.raw)
+
 
 def export() -> str:
     import pandas as pd

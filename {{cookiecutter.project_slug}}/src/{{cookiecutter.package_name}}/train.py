@@ -23,7 +23,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from . import paths, settings, tracking
-from .metrics import compute_metrics
+from .dataset import read_table, read_validation
+from .featurize import categorical_columns
+from .metrics import check_average, compute_metrics
 
 ESTIMATORS: dict[str, type[ClassifierMixin]] = {
     "random_forest": RandomForestClassifier,
@@ -32,9 +34,10 @@ ESTIMATORS: dict[str, type[ClassifierMixin]] = {
 # What the served model needs, pinned to what trained it (listed, not inferred: inference costs a
 # subprocess and a prediction per run).
 RUNTIME_PACKAGES = ("scikit-learn", "skops", "pandas", "numpy", "scipy", "joblib")
-# MLflow saves scikit-learn models with skops, which loads only types it is told to trust. The
-# tree node store is the one type our estimators need; it is trusted because this run wrote it.
-TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
+# MLflow saves scikit-learn models with skops, which loads only types it is told to trust: the
+# tree node store and the imputers' recorded column dtype are what our pipelines need; they are
+# trusted because this run wrote them.
+TRUSTED_TYPES = ["sklearn.tree._tree.Tree", "numpy.dtype"]
 
 
 def build_estimator(params: dict[str, Any]) -> ClassifierMixin:
@@ -67,17 +70,20 @@ def main() -> None:
     from mlflow.models import infer_signature
 
     cfg = settings.load()
-    target, params = str(cfg.section("data")["target"]), cfg.section("train")
-    validation = json.loads(cfg.path(paths.VALIDATION).read_text(encoding="utf-8"))
-    if validation.get("status") != "passed":
-        raise CommandError("the validate stage did not pass: run `make pipeline` and fix the data first")
+    params, scoring = cfg.section("train"), cfg.section("evaluate")
+    validation = read_validation(cfg)  # the validate stage passed: target, classes, positive label
+    target, positive = str(validation["target"]), validation["positive_label"]
 
     featurizer = joblib.load(cfg.path(paths.FEATURIZER))
-    train, test = pd.read_csv(cfg.path(paths.TRAIN)), pd.read_csv(cfg.path(paths.TEST))
+    categorical = categorical_columns(featurizer)
+    train = read_table(cfg.path(paths.TRAIN), categorical, target)
+    test = read_table(cfg.path(paths.TEST), categorical, target)
     model = fit(train, target, featurizer, params)
     features = list(featurizer.feature_names_in_)
-    probabilities = model.predict_proba(test[features])[:, 1]
-    metrics = compute_metrics(test[target], probabilities, cfg.section("evaluate")["threshold"])
+    probabilities = model.predict_proba(test[features])
+    classes = [str(c) for c in model.classes_]
+    average = check_average(str(scoring.get("average", "macro")))
+    metrics = compute_metrics(test[target], probabilities, classes, positive, scoring["threshold"], average)
     joblib.dump(model, cfg.path(paths.MODEL))
 
     client = tracking.start(cfg)
@@ -86,12 +92,14 @@ def main() -> None:
         "validation.status": "passed",
     }
     with mlflow.start_run(tags=lineage) as active:
-        mlflow.log_params(flat_params(params) | {"features": len(features), "train_rows": len(train)})
+        sizes = {"features": len(features), "train_rows": len(train), "classes": len(classes)}
+        labels = {"positive_label": positive or "(multi-class)", "average": "binary" if positive else average}
+        mlflow.log_params(flat_params(params) | sizes | labels)
         mlflow.log_metrics(metrics)
         info = mlflow.sklearn.log_model(
             model,
             name="model",
-            signature=infer_signature(test[features], probabilities),
+            signature=infer_signature(test[features], model.predict(test[features])),
             pip_requirements=pip_requirements(),
             skops_trusted_types=TRUSTED_TYPES,
             registered_model_name=cfg.model_name,

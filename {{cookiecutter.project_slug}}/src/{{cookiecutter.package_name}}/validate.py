@@ -1,8 +1,10 @@
 """Yours to edit. Stage 2, validate: check the prepared data against data/schema.yaml before anything trains.
 
-Checks schema (missing and unexpected columns), types, ranges, nulls, infinities, target labels,
-row count and class balance. On any problem it lists them all and exits 1, so `dvc repro` stops
-here and no model is trained or registered.
+Checks schema (missing and unexpected columns), types, ranges, categories, missing values,
+infinities, target labels, row count, class balance and `data.positive_label`. On any problem it
+lists them all and exits 1, so `dvc repro` stops here and no model is trained or registered. It
+writes reports/validation.json (status, problems, rows, classes...) for the stages after it and
+the PR report. docs/data.md is the data contract.
 
 `python -m <package>.validate --infer data/raw/new.csv` writes a first schema for a new dataset.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +24,17 @@ import yaml
 from mlops_gitops.errors import CommandError, main_of
 
 from . import paths, settings
-from .dataset import prepare, read_raw
+from .dataset import MAX_CLASSES, DataSettings, as_numbers, label_text, labels_of, prepare, read_raw
 
 NUMERIC_TYPES = {"float", "int"}
+CATEGORY_TYPES = {"category", "str"}  # `str`: what earlier versions of --infer wrote
+TYPES = (*sorted(NUMERIC_TYPES), "category", "ignore")
+MAX_CATEGORIES = 50  # more distinct texts than this is free text, not a category
+ID_NAME = re.compile(r"(^|_)(id|uuid|key)$|^id_")
+# libyaml's safe loader and dumper where PyYAML has them: a schema of 2,000 columns in a blink.
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}([ T].*)?|\d{1,2}[./]\d{1,2}[./]\d{2,4}( .*)?")
 
 
 def check(frame: pd.DataFrame, schema: dict[str, Any], rules: dict[str, Any]) -> list[str]:
@@ -36,39 +47,63 @@ def check(frame: pd.DataFrame, schema: dict[str, Any], rules: dict[str, Any]) ->
     if frame.empty:
         return ["the dataset has no rows"]
     if len(frame) < rules["min_rows"]:
-        problems.append(f"only {len(frame)} rows; at least {rules['min_rows']} are needed")
+        problems.append(
+            f"only {len(frame)} rows; at least {rules['min_rows']} are needed (validate.min_rows)"
+        )
     missing = [c for c in expected if c not in frame.columns]
     if missing:
-        problems.append(f"missing columns: {', '.join(missing)}")
+        problems.append(
+            f"missing columns: {', '.join(missing)} (data/schema.yaml lists them, the data has not)"
+        )
     unexpected = [c for c in frame.columns if c not in expected]
     if unexpected:
-        problems.append(f"unexpected columns: {', '.join(unexpected)} (add them to the schema or drop them)")
+        problems.append(
+            f"unexpected columns: {', '.join(unexpected[:10])} (add them to data/schema.yaml, "
+            "as type: ignore to keep them out of the model, or drop them)"
+        )
 
-    for name, spec in columns.items():
-        if name in frame.columns:
-            problems.extend(_check_column(name, frame[name], spec, rules["max_null_fraction"]))
+    # One pass over the whole table (fast for wide files), then each column's share of it.
+    present = [name for name in columns if name in frame.columns]
+    text = frame[present].to_numpy(dtype=object)
+    numbers = as_numbers(text)
+    for index, name in enumerate(present):
+        column = Column(name, text[:, index], numbers[:, index])
+        problems.extend(_check_column(column, columns[name], rules["max_null_fraction"]))
 
     if target in frame.columns:
         problems.extend(_check_target(frame[target], target, schema["target"], rules))
     return problems
 
 
-def _check_column(name: str, raw: pd.Series, spec: dict[str, Any], max_nulls: float) -> list[str]:
-    problems = []
-    nulls = raw.isna()
-    if nulls.mean() > max_nulls:
-        problems.append(f"column '{name}': {int(nulls.sum())} missing values (allowed share {max_nulls})")
-    if spec["type"] not in NUMERIC_TYPES:
-        return problems
-    values = pd.to_numeric(raw, errors="coerce")
-    not_numeric = values.isna() & ~nulls
-    if not_numeric.any():
-        sample = raw[not_numeric].iloc[0]
+class Column:
+    """One column as text (None or NaN where missing) and as numbers (NaN where missing or text)."""
+
+    def __init__(self, name: str, text: np.ndarray, numbers: np.ndarray) -> None:
+        self.name, self.text, self.numbers = name, text, numbers
+        self.missing = pd.isna(text)
+        self.values = text[~self.missing]  # the values present
+        self.not_numeric = np.isnan(numbers) & ~self.missing
+
+
+def _check_column(column: Column, spec: dict[str, Any], max_nulls: float) -> list[str]:
+    if spec["type"] == "ignore":
+        return []
+    name, problems = column.name, []
+    share = float(column.missing.mean())
+    if share > max_nulls:
         problems.append(
-            f"column '{name}': {int(not_numeric.sum())} non-numeric values (first: {sample!r} "
-            f"in row {int(np.argmax(not_numeric.to_numpy())) + 1})"
+            f"column '{name}': {int(column.missing.sum())} missing values ({share:.1%}; "
+            f"validate.max_null_fraction allows {max_nulls:.0%})"
         )
-    finite = values.dropna()
+    if spec["type"] in CATEGORY_TYPES:
+        return problems + _check_category(name, column.values, spec)
+    if column.not_numeric.any():
+        first = int(np.argmax(column.not_numeric))
+        problems.append(
+            f"column '{name}': {int(column.not_numeric.sum())} non-numeric values (first: "
+            f"{column.text[first]!r} in row {first + 1}): fix them or leave them empty (missing)"
+        )
+    finite = column.numbers[~np.isnan(column.numbers)]
     infinite = np.isinf(finite)
     if infinite.any():
         problems.append(f"column '{name}': {int(infinite.sum())} infinite values")
@@ -82,58 +117,181 @@ def _check_column(name: str, raw: pd.Series, spec: dict[str, Any], max_nulls: fl
     return problems
 
 
+def _check_category(name: str, values: np.ndarray, spec: dict[str, Any]) -> list[str]:
+    if len(values) >= 20 and len(set(values)) == len(values):
+        return [f"column '{name}': a different value on every row (an ID?): set its type to ignore"]
+    if not spec.get("values"):
+        return []
+    allowed = {str(v) for v in spec["values"]}
+    unknown = sorted(set(values) - allowed)
+    if unknown:
+        return [
+            f"column '{name}': unknown values {', '.join(repr(v) for v in unknown[:5])} "
+            f"(allowed: {', '.join(sorted(allowed))}): add them to its values in data/schema.yaml"
+        ]
+    return []
+
+
 def _check_target(raw: pd.Series, name: str, spec: dict[str, Any], rules: dict[str, Any]) -> list[str]:
     if raw.isna().any():
-        return [f"target '{name}': {int(raw.isna().sum())} rows have no label"]
-    labels = pd.to_numeric(raw, errors="coerce")
-    allowed = set(spec["labels"])
-    unknown = sorted({str(v) for v, n in zip(raw, labels, strict=True) if n not in allowed})
+        return [f"target '{name}': {int(raw.isna().sum())} rows have no label: label them or remove them"]
+    labels = labels_of(raw)
+    allowed = [label_text(v) for v in spec["labels"]]
+    unknown = sorted(set(labels) - set(allowed))
     if unknown:
-        return [f"target '{name}': unknown labels {', '.join(unknown[:5])} (allowed: {sorted(allowed)})"]
-    shares = labels.value_counts(normalize=True)
-    rarest = min(float(shares.get(label, 0.0)) for label in allowed)
-    if rarest < rules["min_class_fraction"]:
         return [
-            f"target '{name}': rarest class is {rarest:.1%} of rows; "
-            f"at least {rules['min_class_fraction']:.0%} is required (class balance)"
+            f"target '{name}': unknown labels {', '.join(unknown[:5])} (allowed: {', '.join(allowed)} in "
+            "data/schema.yaml)"
+        ]
+    counts = labels.value_counts()
+    if len(counts) < 2:
+        return [f"target '{name}' has one class ({labels.iloc[0]!r}): a classifier needs two or more"]
+    shares = {label: float(counts.get(label, 0)) / len(labels) for label in allowed}
+    rarest = min(shares, key=lambda label: shares[label])
+    if shares[rarest] < rules["min_class_fraction"]:
+        return [
+            f"target '{name}': rarest class {rarest!r} is {shares[rarest]:.1%} of rows; at least "
+            f"{rules['min_class_fraction']:.0%} is required (class balance, validate.min_class_fraction)"
         ]
     return []
 
 
 def infer_schema(frame: pd.DataFrame, target: str) -> dict[str, Any]:
-    """A starting schema for a new dataset: types from the data, ranges widened for headroom."""
-    columns: dict[str, Any] = {}
-    for name in frame.columns:
-        if name == target:
-            continue
-        values = pd.to_numeric(frame[name], errors="coerce")
-        if values.notna().all():
-            kind = "int" if (values % 1 == 0).all() else "float"
-            low, high = float(values.min()), float(values.max())
-            span = (high - low) or abs(high) or 1.0
-            columns[name] = {
-                "type": kind,
-                "min": _round(0.0 if low >= 0 else low - span),
-                "max": _round(high + span),
-            }
-        else:
-            columns[name] = {"type": "str"}
-    labels = sorted(int(v) for v in pd.to_numeric(frame[target]).unique())
+    """A starting schema for a new dataset: types from the data, ranges widened for headroom,
+    categories with their values, the share of missing values, the target's labels as text.
+    Columns that cannot help a model (constant, an ID, dates, free text) are `type: ignore`
+    with a `note` that says why."""
+    if target not in frame.columns:
+        raise CommandError(
+            f"target '{target}' (params.yaml data.target) is not a column of the data; its columns are "
+            f"{', '.join(list(frame.columns)[:12])} (names normalised: docs/data.md)"
+        )
+    labels = sorted(set(labels_of(frame[target].dropna())))
+    if len(labels) > MAX_CLASSES:
+        raise CommandError(
+            f"target '{target}' has {len(labels)} distinct values: this template trains classifiers; "
+            "set data.target to a column of classes"
+        )
+    names = [name for name in frame.columns if name != target]
+    text = frame[names].to_numpy(dtype=object)
+    numbers = as_numbers(text)
+    columns = {name: _infer_column(Column(name, text[:, i], numbers[:, i])) for i, name in enumerate(names)}
     return {"target": {"name": target, "labels": labels}, "columns": columns}
+
+
+def _infer_column(column: Column) -> dict[str, Any]:
+    rows, values = len(column.text), column.values
+    share = float(column.missing.mean())
+    missing = {"missing": _round(share)} if share else {}
+    distinct = len(set(values))
+    if distinct <= 1:
+        return {"type": "ignore", "note": "constant: one value" if distinct else "no values"}
+    if column.not_numeric.sum() <= 0.1 * len(values) and np.isfinite(column.numbers).any():
+        finite = column.numbers[np.isfinite(column.numbers)]
+        integral = bool((finite % 1 == 0).all())
+        consecutive = finite.max() - finite.min() < rows
+        if integral and distinct == rows >= 20 and (ID_NAME.search(column.name) or consecutive):
+            return {"type": "ignore", "note": "unique per row: an ID"}
+        low, high = float(finite.min()), float(finite.max())
+        span = (high - low) or abs(high) or 1.0
+        spec: dict[str, Any] = {
+            "type": "int" if integral else "float",
+            "min": _round(0.0 if low >= 0 else low - span),
+            "max": _round(high + span),
+            **missing,
+        }
+        if column.not_numeric.any():
+            first = column.text[np.argmax(column.not_numeric)]
+            spec["note"] = (
+                f"{int(column.not_numeric.sum())} values are not numbers (first: {first!r}): fix them"
+            )
+        return spec
+    if np.mean([bool(DATE.fullmatch(v)) for v in values]) >= 0.9:
+        return {"type": "ignore", "note": "dates: derive numbers from them in prepare.py if they matter"}
+    if distinct == len(values) >= 20:
+        return {"type": "ignore", "note": "unique per row: an ID or free text"}
+    if distinct > MAX_CATEGORIES:
+        return {"type": "ignore", "note": f"{distinct} distinct texts: too many for a category"}
+    return {"type": "category", "values": sorted(set(values)), **missing}
 
 
 def _round(value: float) -> float:
     return float(f"{value:.3g}")
 
 
-def load_schema(path: Path) -> dict[str, Any]:
+def load_schema(path: Path, shown: str = "") -> dict[str, Any]:
+    file = shown or path.name
     try:
-        schema = yaml.safe_load(path.read_text(encoding="utf-8"))
+        schema = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
     except FileNotFoundError:
-        raise CommandError(f"{path.name} is missing: write one with `--infer <csv>`") from None
-    if not isinstance(schema, dict) or not {"target", "columns"} <= set(schema):
-        raise CommandError(f"{path.name} needs 'target' and 'columns' sections: see the README")
+        raise CommandError(f"{file} is missing: write one with `--infer <csv>`") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" (line {mark.line + 1})" if mark else ""
+        raise CommandError(f"{file} is not valid YAML{line}: fix its syntax") from None
+    if not isinstance(schema, dict) or not all(
+        isinstance(schema.get(k), dict) for k in ("target", "columns")
+    ):
+        raise CommandError(f"{file} needs 'target' and 'columns' sections: see docs/data.md")
+    spelled = [("target labels", schema["target"].get("labels") or [])]
+    for name, spec in schema["columns"].items():
+        if not isinstance(spec, dict) or spec.get("type") not in (*TYPES, "str"):
+            kind = spec.get("type") if isinstance(spec, dict) else spec
+            raise CommandError(f"{file}: column '{name}' has type {kind!r}: use one of {', '.join(TYPES)}")
+        spelled.append((f"column '{name}' values", spec.get("values") or []))
+    for where, values in spelled:
+        if any(isinstance(v, bool) for v in values):
+            raise CommandError(
+                f"{file}: {where} hold a YAML boolean (unquoted yes/no/true/false): quote them: 'yes'"
+            )
     return schema
+
+
+def summary(frame: pd.DataFrame, schema: dict[str, Any]) -> dict[str, Any]:
+    """The facts of the data that the stages after this one and the PR report read."""
+    target = schema["target"]["name"]
+    features = [n for n, s in schema["columns"].items() if s["type"] != "ignore"]
+    labels = labels_of(frame[target].dropna()) if target in frame.columns else pd.Series(dtype=object)
+    counts = labels.value_counts()
+    missing = {
+        name: round(float(frame[name].isna().mean()), 4)
+        for name in frame.columns
+        if name != target and frame[name].isna().any()
+    }
+    return {
+        "rows": len(frame),
+        "columns": len(features),
+        "target": target,
+        "classes": sorted(str(c) for c in counts.index),
+        "class_counts": {str(label): int(counts[label]) for label in sorted(counts.index)},
+        "missing": missing,
+        "ignored": [n for n, s in schema["columns"].items() if s["type"] == "ignore"],
+    }
+
+
+def write_inferred(cfg: settings.Settings, data: DataSettings, raw: str) -> None:
+    schema = infer_schema(prepare(read_raw(raw, data.delimiter, shown=raw)), data.target)
+    path = cfg.path(data.schema)
+    header = (
+        "# Expected shape of the data. Written by `validate --infer`; review the types, ranges, categories\n"
+        "# and labels (docs/data.md). `type: ignore` keeps a column out of the model; its `note` says why.\n"
+    )
+    text = yaml.dump(schema, Dumper=YAML_DUMPER, sort_keys=False, width=100, allow_unicode=True)
+    path.write_text(header + text, encoding="utf-8")
+    kinds = [spec["type"] for spec in schema["columns"].values()]
+    counted = ", ".join(f"{kinds.count(k)} {k}" for k in TYPES if k in kinds)
+    labels = schema["target"]["labels"]
+    print(
+        f"validate: wrote {path.relative_to(cfg.root)} ({len(kinds)} columns: {counted}); target "
+        f"'{data.target}' labels {', '.join(repr(label) for label in labels)}"
+    )
+    for name, spec in schema["columns"].items():
+        if "note" in spec:
+            print(f"validate: column '{name}' ({spec['type']}): {spec['note']}")
+    try:
+        data.positive_for(labels)
+    except CommandError as exc:
+        print(f"validate: next: {exc}")
 
 
 def main() -> None:
@@ -141,34 +299,42 @@ def main() -> None:
     parser.add_argument("--infer", metavar="CSV", help="write data/schema.yaml from this CSV and stop")
     args = parser.parse_args()
     cfg = settings.load()
-    data = cfg.section("data")
-    schema_path = cfg.path(str(data["schema"]))
+    report = cfg.path(paths.VALIDATION)
+    if not args.infer:
+        report.unlink(missing_ok=True)  # a failure below leaves no earlier "passed" behind
+    data = DataSettings(cfg)
     if args.infer:
-        schema = infer_schema(prepare(read_raw(args.infer)), str(data["target"]))
-        header = "# Expected shape of the data. Written by `validate --infer`; review the ranges.\n"
-        schema_path.write_text(header + yaml.safe_dump(schema, sort_keys=False), encoding="utf-8")
-        print(f"validate: wrote {schema_path.relative_to(cfg.root)} ({len(schema['columns'])} columns)")
+        write_inferred(cfg, data, args.infer)
         return
 
-    schema = load_schema(schema_path)
-    if schema["target"]["name"] != data["target"]:
+    schema = load_schema(cfg.path(data.schema), data.schema)
+    if schema["target"]["name"] != data.target:
         raise CommandError(
-            f"params.yaml data.target is '{data['target']}' but the schema's target is "
-            f"'{schema['target']['name']}': make them agree"
+            f"params.yaml data.target is '{data.target}' but the schema's target is "
+            f"'{schema['target']['name']}': make them agree (or write the schema again with --infer)"
         )
     frame = pd.read_csv(cfg.path(paths.PREPARED), dtype=str, keep_default_na=False, na_values=[""])
     problems = check(frame, schema, cfg.section("validate"))
-    report = cfg.path(paths.VALIDATION)
-    report.parent.mkdir(parents=True, exist_ok=True)
+    facts = summary(frame, schema)
+    positive = None
+    if not problems:
+        try:
+            positive = data.positive_for(facts["classes"])
+        except CommandError as exc:
+            problems.append(str(exc))
     status = "failed" if problems else "passed"
-    result = {"status": status, "rows": len(frame), "problems": problems}
+    result = {"status": status, "problems": problems, **facts, "positive_label": positive}
+    report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    if len(problems) == 1:
+        raise CommandError(f"data failed validation: {problems[0]}")
     if problems:
         details = "\n".join(f"  - {p}" for p in problems)
-        raise CommandError(
-            f"data failed validation ({len(problems)} problems); fix the data or data/schema.yaml:\n{details}"
-        )
-    print(f"validate: {len(frame)} rows passed {len(schema['columns'])} column checks")
+        raise CommandError(f"data failed validation ({len(problems)} problems):\n{details}")
+    print(
+        f"validate: {len(frame)} rows passed {len(schema['columns'])} column checks; target "
+        f"'{data.target}': {', '.join(f'{k}={v}' for k, v in facts['class_counts'].items())}"
+    )
 
 
 if __name__ == "__main__":
