@@ -1140,27 +1140,8 @@ class IamMoto(S3Emulator):
     def __init__(self, root: Path, region: str) -> None:
         super().__init__(root, auth=False)
         self.region = region
-        iam = self.client("iam")
-        iam.create_user(UserName="harness-admin")
-        iam.put_user_policy(
-            UserName="harness-admin",
-            PolicyName="everything",
-            PolicyDocument=json.dumps(
-                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-            ),
-        )
-        key = iam.create_access_key(UserName="harness-admin")["AccessKey"]
-        self.key_id, self.secret = key["AccessKeyId"], key["SecretAccessKey"]
-        self.admin_arn = iam.get_user(UserName="harness-admin")["User"]["Arn"]
+        self.key_id, self.secret, self.admin_arn = self.add_user("harness-admin", "*")
         self.policies: dict[str, tuple[str, str]] = {}  # managed policy name -> (ARN, document)
-
-    def enforce(self) -> None:
-        import urllib.request
-
-        request = urllib.request.Request(
-            f"{self.endpoint}/moto-api/reset-auth", data=b"0", method="POST", headers={"Content-Type": "text/plain"}
-        )
-        urllib.request.urlopen(request, timeout=10).read()
 
     def create_bucket(self, name: str) -> None:
         self.client().create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": self.region})

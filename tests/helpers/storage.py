@@ -236,24 +236,28 @@ class S3Emulator(Emulator):
         self.services[0].wait_for(f"{self.endpoint}/moto-api/")
         self.key_id, self.secret = "testing", "testing"
         if auth:
-            iam = self.client("iam")
-            iam.create_user(UserName="ci")
-            iam.put_user_policy(
-                UserName="ci",
-                PolicyName="data",
-                PolicyDocument=json.dumps(
-                    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
-                ),
-            )
-            key = iam.create_access_key(UserName="ci")["AccessKey"]
-            self.key_id, self.secret = key["AccessKeyId"], key["SecretAccessKey"]
-            request = urllib.request.Request(
-                f"{self.endpoint}/moto-api/reset-auth",
-                data=b"0",
-                method="POST",
-                headers={"Content-Type": "text/plain"},
-            )
-            urllib.request.urlopen(request, timeout=10).read()
+            self.key_id, self.secret, _ = self.add_user("ci", "s3:*")
+            self.enforce()
+
+    def add_user(self, name: str, action: str) -> tuple[str, str, str]:
+        """An IAM user allowed `action` on everything: (access key id, secret, user ARN)."""
+        iam = self.client("iam")
+        iam.create_user(UserName=name)
+        statement = {"Effect": "Allow", "Action": action, "Resource": "*"}
+        iam.put_user_policy(
+            UserName=name,
+            PolicyName="all",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+        )
+        key = iam.create_access_key(UserName=name)["AccessKey"]
+        return key["AccessKeyId"], key["SecretAccessKey"], iam.get_user(UserName=name)["User"]["Arn"]
+
+    def enforce(self) -> None:
+        """IAM authentication from now on (moto checks every request once this is posted)."""
+        request = urllib.request.Request(
+            f"{self.endpoint}/moto-api/reset-auth", data=b"0", method="POST", headers={"Content-Type": "text/plain"}
+        )
+        urllib.request.urlopen(request, timeout=10).read()
 
     def client(self, service: str = "s3", key_id: str | None = None, secret: str | None = None) -> Any:
         import boto3
