@@ -59,7 +59,9 @@ def test_src_holds_only_the_ml_engineers_code_each_file_saying_so(project: Path)
     modules = sorted(package_dir(project).glob("*.py"))
     assert {m.stem for m in modules} == {"__init__", "sample_data", *STAGES, *SHARED}
     lines = sum(len(m.read_text().splitlines()) for m in modules)
-    assert lines < 1000, f"{lines} lines of ML code"
+    # Real tabular data (categories, missing values, text labels, multi-class, one-line refusals)
+    # is most of it; a budget keeps platform machinery from creeping back in.
+    assert lines < 1600, f"{lines} lines of ML code"
     for module in modules:
         assert module.read_text().startswith('"""Yours to edit'), module.name
 

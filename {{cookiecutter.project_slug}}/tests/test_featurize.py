@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 from mlops_gitops.errors import CommandError
 
+from {{ cookiecutter.package_name }}.dataset import categorical_columns
 from {{ cookiecutter.package_name }}.featurize import (
     build_featurizer,
-    categorical_columns,
     feature_kinds,
     impute_policy,
     select_features,

@@ -12,8 +12,8 @@ from conftest import RULES
 from mlops_gitops.errors import CommandError
 
 from {{ cookiecutter.package_name }} import settings
-from {{ cookiecutter.package_name }}.dataset import DataSettings
-from {{ cookiecutter.package_name }}.validate import check, infer_schema, load_schema
+from {{ cookiecutter.package_name }}.dataset import DataSettings, load_schema
+from {{ cookiecutter.package_name }}.validate import check, infer_schema
 
 Corruption = Callable[[pd.DataFrame], pd.DataFrame]
 

@@ -18,10 +18,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 from mlops_gitops.errors import CommandError
 
 from . import paths
 from .settings import Settings
+
+# The schema (data/schema.yaml): column types, read by validate and featurize.
+NUMERIC_TYPES = {"float", "int"}
+CATEGORY_TYPES = {"category", "str"}  # `str`: what earlier versions of --infer wrote
+TYPES = (*sorted(NUMERIC_TYPES), "category", "ignore")
+# libyaml's safe loader and dumper where PyYAML has them: a schema of 2,000 columns in a blink.
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 DELIMITERS = ",;\t|"  # what `data.delimiter: auto` recognises
 MAX_CLASSES = 20  # more distinct labels than this: the target is not a class (a measurement, an ID)
@@ -199,3 +208,37 @@ def read_table(path: Path, categorical: list[str], target: str | None = None) ->
     text = {name: object for name in [*categorical, *([target] if target else [])]}
     frame = pd.read_csv(path, dtype=text, keep_default_na=False, na_values=[""])
     return frame.astype({name: float for name in frame.columns if name not in text})
+
+
+def load_schema(path: Path, shown: str = "") -> dict[str, Any]:
+    file = shown or path.name
+    try:
+        schema = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
+    except FileNotFoundError:
+        raise CommandError(f"{file} is missing: write one with `--infer <csv>`") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" (line {mark.line + 1})" if mark else ""
+        raise CommandError(f"{file} is not valid YAML{line}: fix its syntax") from None
+    if not isinstance(schema, dict) or not all(
+        isinstance(schema.get(k), dict) for k in ("target", "columns")
+    ):
+        raise CommandError(f"{file} needs 'target' and 'columns' sections: see docs/data.md")
+    spelled = [("target labels", schema["target"].get("labels") or [])]
+    for name, spec in schema["columns"].items():
+        if not isinstance(spec, dict) or spec.get("type") not in (*TYPES, "str"):
+            kind = spec.get("type") if isinstance(spec, dict) else spec
+            raise CommandError(f"{file}: column '{name}' has type {kind!r}: use one of {', '.join(TYPES)}")
+        spelled.append((f"column '{name}' values", spec.get("values") or []))
+    for where, values in spelled:
+        if any(isinstance(v, bool) for v in values):
+            raise CommandError(
+                f"{file}: {where} hold a YAML boolean (unquoted yes/no/true/false): quote them: 'yes'"
+            )
+    return schema
+
+
+def categorical_columns(featurizer: Any) -> list[str]:
+    """The columns a fitted featurizer (featurize's ColumnTransformer) one-hot encodes: train and
+    evaluate read them back as text."""
+    return [c for name, _, columns in featurizer.transformers_ if name == "categorical" for c in columns]

@@ -18,8 +18,7 @@ from sklearn import metrics as skm
 from sklearn.preprocessing import label_binarize
 
 from . import paths, settings, tracking
-from .dataset import read_table, read_validation
-from .featurize import categorical_columns
+from .dataset import categorical_columns, read_table, read_validation
 from .metrics import compute_metrics, predict_labels
 
 

@@ -20,8 +20,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from . import paths, settings
-from .dataset import labels_of, read_validation
-from .validate import CATEGORY_TYPES, load_schema
+from .dataset import CATEGORY_TYPES, labels_of, load_schema, read_validation
 
 IMPUTE = {
     "numeric": ("median", "mean", "most_frequent", "constant"),  # constant: 0
@@ -93,11 +92,6 @@ def build_featurizer(
     if categorical:
         parts.append(("categorical", categories, categorical))
     return ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False)
-
-
-def categorical_columns(featurizer: ColumnTransformer) -> list[str]:
-    """The columns a fitted featurizer one-hot encodes (train and evaluate read them back as text)."""
-    return [c for name, _, columns in featurizer.transformers_ if name == "categorical" for c in columns]
 
 
 def main() -> None:

@@ -23,8 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from . import paths, settings, tracking
-from .dataset import read_table, read_validation
-from .featurize import categorical_columns
+from .dataset import categorical_columns, read_table, read_validation
 from .metrics import check_average, compute_metrics
 
 ESTIMATORS: dict[str, type[ClassifierMixin]] = {

@@ -15,7 +15,6 @@ import argparse
 import json
 import math
 import re
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,16 +23,22 @@ import yaml
 from mlops_gitops.errors import CommandError, main_of
 
 from . import paths, settings
-from .dataset import MAX_CLASSES, DataSettings, as_numbers, label_text, labels_of, prepare, read_raw
+from .dataset import (
+    CATEGORY_TYPES,
+    MAX_CLASSES,
+    TYPES,
+    YAML_DUMPER,
+    DataSettings,
+    as_numbers,
+    label_text,
+    labels_of,
+    load_schema,
+    prepare,
+    read_raw,
+)
 
-NUMERIC_TYPES = {"float", "int"}
-CATEGORY_TYPES = {"category", "str"}  # `str`: what earlier versions of --infer wrote
-TYPES = (*sorted(NUMERIC_TYPES), "category", "ignore")
 MAX_CATEGORIES = 50  # more distinct texts than this is free text, not a category
 ID_NAME = re.compile(r"(^|_)(id|uuid|key)$|^id_")
-# libyaml's safe loader and dumper where PyYAML has them: a schema of 2,000 columns in a blink.
-YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}([ T].*)?|\d{1,2}[./]\d{1,2}[./]\d{2,4}( .*)?")
 
 
@@ -217,34 +222,6 @@ def _infer_column(column: Column) -> dict[str, Any]:
 
 def _round(value: float) -> float:
     return float(f"{value:.3g}")
-
-
-def load_schema(path: Path, shown: str = "") -> dict[str, Any]:
-    file = shown or path.name
-    try:
-        schema = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
-    except FileNotFoundError:
-        raise CommandError(f"{file} is missing: write one with `--infer <csv>`") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" (line {mark.line + 1})" if mark else ""
-        raise CommandError(f"{file} is not valid YAML{line}: fix its syntax") from None
-    if not isinstance(schema, dict) or not all(
-        isinstance(schema.get(k), dict) for k in ("target", "columns")
-    ):
-        raise CommandError(f"{file} needs 'target' and 'columns' sections: see docs/data.md")
-    spelled = [("target labels", schema["target"].get("labels") or [])]
-    for name, spec in schema["columns"].items():
-        if not isinstance(spec, dict) or spec.get("type") not in (*TYPES, "str"):
-            kind = spec.get("type") if isinstance(spec, dict) else spec
-            raise CommandError(f"{file}: column '{name}' has type {kind!r}: use one of {', '.join(TYPES)}")
-        spelled.append((f"column '{name}' values", spec.get("values") or []))
-    for where, values in spelled:
-        if any(isinstance(v, bool) for v in values):
-            raise CommandError(
-                f"{file}: {where} hold a YAML boolean (unquoted yes/no/true/false): quote them: 'yes'"
-            )
-    return schema
 
 
 def summary(frame: pd.DataFrame, schema: dict[str, Any]) -> dict[str, Any]:
