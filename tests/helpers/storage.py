@@ -452,7 +452,8 @@ class GcsEmulator(Emulator):
     def __init__(self, root: Path) -> None:
         super().__init__(root)
         command = [
-            str(VENV_BIN / "gcp-storage-emulator"),
+            str(VENV_BIN / "python"),
+            str(Path(__file__).with_name("gcs_emulator.py")),
             "-d",
             str(root / "gcs"),
             "start",
