@@ -14,7 +14,7 @@ GOOD = """
 terraform {
   required_providers {
     aws = {
-      version = "~> 6.25"
+      version = "~> 6.69.0"
       source  = "hashicorp/aws"
     }
   }
@@ -102,8 +102,13 @@ BAD = [
     ),
     ("unused local", ("locals {", "locals {\n  spare = 1"), "unused-local"),
     ("no required_version", ('required_version = ">= 1.10.0"', ""), "required-version"),
-    ("provider constraint excludes schema", ('version = "~> 6.25"', 'version = "~> 5.0"'), "provider-constraint"),
-    ("provider without constraint", ('      version = "~> 6.25"\n', ""), "provider-constraint"),
+    ("provider constraint excludes schema", ('version = "~> 6.69.0"', 'version = "~> 5.0"'), "provider-constraint"),
+    (
+        "provider constraint admits unchecked minors",
+        ('version = "~> 6.69.0"', 'version = "~> 6.25"'),
+        "provider-constraint",
+    ),
+    ("provider without constraint", ('      version = "~> 6.69.0"\n', ""), "provider-constraint"),
     ("provider wrong source", ('source  = "hashicorp/aws"', 'source  = "someone/aws"'), "provider-constraint"),
     (
         "non-snake resource name",
@@ -159,7 +164,7 @@ def test_cli_exit_codes(tmp_path):
     (tmp_path / "main.tf").write_text(GOOD)
     cmd = [sys.executable, "-m", "mlops_gitops", "tfcheck", str(tmp_path)]
     assert subprocess.run(cmd, capture_output=True).returncode == 0
-    (tmp_path / "main.tf").write_text(GOOD.replace('version = "~> 6.25"', 'version = "~> 5.0"'))
+    (tmp_path / "main.tf").write_text(GOOD.replace('version = "~> 6.69.0"', 'version = "~> 5.0"'))
     bad = subprocess.run(cmd, capture_output=True, text=True)
     assert bad.returncode == 1 and "provider-constraint" in bad.stdout
 
@@ -189,8 +194,10 @@ def test_schema_comes_from_the_pinned_packages():
     schemas = Schemas()
     aws = schemas.provider("aws")
     github = schemas.provider("github")
-    assert aws == {"name": "aws", "source": "hashicorp/aws", "version": "6.25.0"}
-    assert github["source"] == "integrations/github"
+    assert aws == {"name": "aws", "source": "hashicorp/aws", "version": "6.69.1"}
+    assert schemas.provider("google") == {"name": "google", "source": "hashicorp/google", "version": "8.7.0"}
+    assert schemas.provider("google-beta")["version"] == "8.7.0"
+    assert github == {"name": "github", "source": "integrations/github", "version": "6.13.0"}
     block, _ = schemas.block("resource", "aws_sagemaker_mlflow_tracking_server")
     assert {k for k, req in block["attrs"].items() if req} == {"artifact_store_uri", "role_arn", "tracking_server_name"}
     assert len(schemas.by_provider["aws"]["resource"]) > 1500
@@ -211,7 +218,7 @@ CALLER = """
 terraform {
   required_providers {
     aws = {
-      version = "~> 6.25"
+      version = "~> 6.69.0"
       source  = "hashicorp/aws"
     }
   }
@@ -242,3 +249,78 @@ def test_a_child_module_inherits_its_callers_default_tags(tmp_path, tagged):
     findings, _ = check_paths([str(tmp_path)])
     tag_findings = [f for f in findings if f.rule == "standard-tags"]
     assert (tag_findings == []) is tagged, [str(f) for f in findings]
+
+
+GOOGLE = """
+terraform {
+  required_version = ">= 1.10.0"
+  required_providers {
+    google = {
+      source  = "hashicorp/google"
+      version = "~> 8.7.0"
+    }
+    google-beta = {
+      source  = "hashicorp/google-beta"
+      version = "~> 8.7.0"
+    }
+  }
+}
+
+locals {
+  labels = {
+    project       = "p"
+    environment   = "shared"
+    owner         = "ml-team"
+    "cost-center" = "ml"
+    "managed-by"  = "terraform"
+  }
+}
+
+provider "google" {
+  project        = "my-project"
+  default_labels = local.labels
+}
+
+provider "google-beta" {
+  project        = "my-project"
+  default_labels = local.labels
+}
+
+resource "google_storage_bucket" "data" {
+  name     = "p-data"
+  location = "EU"
+}
+
+resource "google_monitoring_notification_channel" "email" {
+  type   = "email"
+  labels = { email_address = "ml@example.com" }
+}
+
+resource "google_project_service_identity" "run" {
+  provider = google-beta
+  service  = "run.googleapis.com"
+}
+"""
+
+# (case, text replacement applied to GOOGLE, rule expected in the findings)
+GOOGLE_BAD = [
+    ("label key missing", ('    "managed-by"  = "terraform"\n', ""), "standard-tags"),
+    ("no default labels", ("  default_labels = local.labels\n}\n\nprovider \"google-beta\"", "}\n\nprovider \"google-beta\""), "standard-tags"),
+    ("label value with capitals", ('owner         = "ml-team"', 'owner         = "ML-Team"'), "label-values"),
+    ("beta-only type without the beta provider", ("  provider = google-beta\n", ""), "schema-unknown-type"),
+    ("google constraint admits unchecked minors", ('version = "~> 8.7.0"', 'version = "~> 8"'), "provider-constraint"),
+]
+
+
+def test_google_module_passes_with_labels_and_beta(tmp_path):
+    """Labels stand in for tags on Google Cloud; a notification channel's `labels` (its address)
+    is not a resource label; a google-beta resource is checked against google-beta's schema."""
+    assert run(tmp_path, GOOGLE) == []
+
+
+@pytest.mark.parametrize("case,change,rule", GOOGLE_BAD, ids=[b[0] for b in GOOGLE_BAD])
+def test_wrong_google_hcl_fails(tmp_path, case, change, rule):
+    old, new = change
+    assert old in GOOGLE, f"test case {case!r} does not apply"
+    findings = run(tmp_path, GOOGLE.replace(old, new, 1))
+    assert rule in {f.rule for f in findings}, [str(f) for f in findings]

@@ -104,7 +104,7 @@ def schema_packages() -> list[str]:
     """The provider-schema packages the template's environment pins: the package's tfcheck tests
     (ops/tests) check against them in the project environment too."""
     dev = tomllib.loads((TEMPLATE / "pyproject.toml").read_text())["dependency-groups"]["dev"]
-    return [pin for pin in dev if pin.startswith("cdktf-cdktf-provider-")]
+    return [pin for pin in dev if pin.startswith("cdktn-provider-")]
 
 
 def project_requirements(tmp: Path) -> list[str]:

@@ -4,8 +4,8 @@ terraform {
   required_providers {
     github = {
       source = "integrations/github"
-      # Checked offline against the 6.9.0 schema (tfcheck); stay on that minor line.
-      version = "~> 6.9"
+      # Checked offline against the 6.13.0 schema (tfcheck), which refuses a wider range.
+      version = "~> 6.13.0"
     }
   }
 }

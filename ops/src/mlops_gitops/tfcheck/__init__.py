@@ -6,6 +6,6 @@ provider packages on PyPI carry each provider's full schema as a jsii assembly,
 so the schema check runs from a pip install. The structural rules replace
 tflint's terraform ruleset; tflint itself still runs in the GitHub workflow.
 
-Cloud-independent: every installed `cdktf-cdktf-provider-*` package is a schema
+Cloud-independent: every installed `cdktn-provider-*` package is a schema
 source. Adding GCP or Azure means adding that package, nothing else.
 """

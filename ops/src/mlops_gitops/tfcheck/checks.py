@@ -18,6 +18,10 @@ from hcl2.utils import SerializationOptions
 from .schema import Schemas
 
 STANDARD_TAGS = ("project", "environment", "owner", "cost-center", "managed-by")
+# Where each provider keeps them: AWS and Azure call them tags; Google Cloud calls them labels
+# (same keys; values lowercase) and sets them for every resource with the provider's default_labels.
+TAGGING = {"google": ("labels", "default_labels"), "google-beta": ("labels", "default_labels")}
+DEFAULT_TAGGING = ("tags", "default_tags")
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 # Arguments and blocks that Terraform handles itself in every resource/data block.
 META_ATTRS = {"count", "for_each", "provider", "depends_on"}
@@ -124,16 +128,25 @@ def discover(paths: list[str]) -> list[tuple[Path, str]]:
 # ---------------------------------------------------------------- schema check
 
 
+def provider_of(block: Block) -> str:
+    """The provider a resource/data block uses: its `provider` meta-argument (`google-beta`,
+    `aws.dr`: the name before the alias), else its type's prefix."""
+    chosen = block.body.get("provider")
+    if isinstance(chosen, str):
+        return chosen.removeprefix("${").removesuffix("}").split(".")[0]
+    return str(block.labels[0]).split("_", 1)[0]
+
+
 def check_schema(module: Module, schemas: Schemas) -> list[Finding]:
     out = []
     for block in module.of("resource") + module.of("data"):
         type_name, name = block.labels
         where = f"{'data.' if block.kind == 'data' else ''}{type_name}.{name}"
-        schema, provider = schemas.block(block.kind, type_name)
+        prefix = "terraform" if type_name.startswith("terraform_") else provider_of(block)
+        schema, provider = schemas.block(block.kind, type_name, prefix)
         if schema is None:
-            if provider is None and type_name.split("_", 1)[0] not in schemas.by_provider:
-                prefix = type_name.split("_", 1)[0]
-                msg = f"{where}: no schema for provider '{prefix}' (install its cdktf-cdktf-provider package)"
+            if provider is None and prefix not in schemas.by_provider:
+                msg = f"{where}: no schema for provider '{prefix}' (install its cdktn-provider-{prefix} package)"
                 out.append(Finding(block.path, block.line, "schema-unknown-provider", msg))
             else:
                 msg = f"{where}: unknown {block.kind} type '{type_name}'"
@@ -331,9 +344,8 @@ def _check_terraform_block(module: Module, schemas: Schemas) -> list[Finding]:
                 declared[unquote(name)] = spec if isinstance(spec, dict) else {}
     used = set()
     for b in module.of("resource") + module.of("data"):
-        prefix = b.labels[0].split("_", 1)[0]
-        if prefix != "terraform":
-            used.add(prefix)
+        if not b.labels[0].startswith("terraform_"):
+            used.add(provider_of(b))
     used |= {b.labels[0] for b in module.of("provider")}
     for name in sorted(used):
         spec = declared.get(name)
@@ -385,24 +397,48 @@ def _check_terraform_block(module: Module, schemas: Schemas) -> list[Finding]:
                     f"provider '{name}' constraint '{version}' excludes the checked schema version {want['version']}",
                 )
             )
+            continue
+        # `terraform init` installs the newest release the constraint admits: a newer minor than the
+        # schema's would be applied unchecked.
+        major, minor = _version(want["version"])[:2]
+        if constraint_allows(version, f"{major}.{minor + 1}.0"):
+            out.append(
+                Finding(
+                    anchor.path,
+                    anchor.line,
+                    "provider-constraint",
+                    f"provider '{name}' constraint '{version}' admits {major}.{minor + 1}.0 and later, which were "
+                    f"not checked: use '~> {major}.{minor}.0' (the schema checked is {want['version']})",
+                )
+            )
     return out
 
 
+def tagging(provider: str) -> tuple[str, str]:
+    """(argument of a resource, block of the provider) that carry the standard tags."""
+    return TAGGING.get(provider, DEFAULT_TAGGING)
+
+
 def provider_defaults(module: Module) -> dict[str, set]:
-    """default_tags keys per provider configuration of the module ("aws" or "aws.alias")."""
+    """Default tag (label) keys per provider configuration of the module ("aws" or "aws.alias")."""
     local_values = _locals(module)
     defaults: dict[str, set] = {}
     for b in module.of("provider"):
-        ref = b.labels[0] + (f".{unquote(b.body['alias'])}" if "alias" in b.body else "")
+        name = b.labels[0]
+        ref = name + (f".{unquote(b.body['alias'])}" if "alias" in b.body else "")
+        argument, default_block = tagging(name)
         keys: set[str] = set()
-        for dt in b.body.get("default_tags", []):
-            keys |= _map_keys(dt.get("tags"), local_values) or set()
+        found = b.body.get(default_block)
+        for dt in found if isinstance(found, list) else []:  # default_tags { tags = {...} }
+            keys |= _map_keys(dt.get(argument), local_values) or set()
+        if found is not None and not isinstance(found, list):  # default_labels = {...}
+            keys |= _map_keys(found, local_values) or set()
         defaults[ref] = keys
     return defaults
 
 
 def inherited_defaults(modules: list[Module]) -> dict[Path, dict[str, set]]:
-    """A child module configures no provider: its default_tags are its callers'. For each local
+    """A child module configures no provider: its default tags are its callers'. For each local
     module source called from the scanned modules: per provider reference inside the child, the
     tag keys that every caller's provider passed for it sets (implicitly, `aws` passes `aws`)."""
     found: dict[Path, dict[str, set]] = {}
@@ -424,27 +460,46 @@ def inherited_defaults(modules: list[Module]) -> dict[Path, dict[str, set]]:
     return found
 
 
+def _uppercase_values(value, local_values: dict, seen=()) -> list[str]:
+    """Literal label values with capitals (Google Cloud refuses them), through local.X maps."""
+    if isinstance(value, dict):
+        texts = [v for k, v in value.items() if not k.startswith("__")]
+    elif isinstance(value, str):
+        texts = re.findall(r'=\s*("[^"]*")', value)
+        for name in re.findall(r"(?<![\w.])local\.([A-Za-z0-9_]+)", value):
+            if name in local_values and name not in seen:
+                texts += _uppercase_values(local_values[name][1], local_values, (*seen, name))
+    else:
+        return []
+    return [t for t in texts if isinstance(t, str) and "${" not in t and unquote(t) != unquote(t).lower()]
+
+
 def _check_tags(module: Module, schemas: Schemas, local_values: dict, inherited: dict[str, set]) -> list[Finding]:
     out = []
     defaults = {**inherited, **provider_defaults(module)}
     for b in module.of("resource"):
         type_name, name = b.labels
-        schema, _ = schemas.block("resource", type_name)
-        if not schema or "tags" not in schema["attrs"]:
-            continue  # not taggable
+        provider = provider_of(b)
+        argument, _ = tagging(provider)
+        schema, _ = schemas.block("resource", type_name, provider)
+        taggable = (
+            schemas.labelled(type_name, provider) if argument == "labels" else "tags" in (schema or {}).get("attrs", {})
+        )
+        if not schema or not taggable:
+            continue
         prov = b.body.get("provider")
-        ref = prov[2:-1] if isinstance(prov, str) and prov.startswith("${") else type_name.split("_", 1)[0]
+        ref = prov[2:-1] if isinstance(prov, str) and prov.startswith("${") else provider
         have = set(defaults.get(ref, set()))
-        if "tags" in b.body:
-            own = _map_keys(b.body["tags"], local_values)
+        if argument in b.body:
+            own = _map_keys(b.body[argument], local_values)
             if own is None:
                 out.append(
                     Finding(
                         b.path,
                         b.line,
                         "standard-tags",
-                        f"{type_name}.{name}: tags cannot be checked statically "
-                        "(use a literal map, locals or provider default_tags)",
+                        f"{type_name}.{name}: {argument} cannot be checked statically "
+                        f"(use a literal map, locals or the provider's {tagging(provider)[1]})",
                     )
                 )
                 continue
@@ -452,7 +507,23 @@ def _check_tags(module: Module, schemas: Schemas, local_values: dict, inherited:
         missing = [t for t in STANDARD_TAGS if t not in have]
         if missing:
             out.append(
-                Finding(b.path, b.line, "standard-tags", f"{type_name}.{name}: missing tags {', '.join(missing)}")
+                Finding(b.path, b.line, "standard-tags", f"{type_name}.{name}: missing {argument} {', '.join(missing)}")
+            )
+    # Label values: lowercase (Google Cloud's rule), in the provider defaults and on resources.
+    for b in module.of("provider") + module.of("resource"):
+        provider = b.labels[0] if b.kind == "provider" else provider_of(b)
+        argument, default_block = tagging(provider)
+        if argument != "labels" or (b.kind == "resource" and not schemas.labelled(b.labels[0], provider)):
+            continue
+        value = b.body.get(default_block if b.kind == "provider" else argument)
+        for text in _uppercase_values(value, local_values):
+            out.append(
+                Finding(
+                    b.path,
+                    b.line,
+                    "label-values",
+                    f"{'.'.join(b.labels)}: label value {text} has capitals (Google Cloud allows lowercase only)",
+                )
             )
     return out
 

@@ -13,7 +13,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="mlops-gitops tfcheck",
         description="Offline Terraform checks: provider schemas (from the installed "
-        "cdktf-cdktf-provider-* packages) and structural rules (tflint's terraform ruleset).",
+        "cdktn-provider-* packages) and structural rules (tflint's terraform ruleset).",
     )
     parser.add_argument("paths", nargs="+", help="directories (searched recursively) or .tf files")
     only = parser.add_mutually_exclusive_group()
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     schemas = Schemas()
     if not schemas.by_provider and not args.rules_only:
         print(
-            "tfcheck: no cdktf-cdktf-provider-* package installed: no schema to check against",
+            "tfcheck: no cdktn-provider-* (or cdktf-cdktf-provider-*) package installed: no schema to check against",
             file=sys.stderr,
         )
         return 2

@@ -1,6 +1,7 @@
-"""Provider schemas, extracted offline from the jsii assemblies of CDKTF provider packages.
+"""Provider schemas, extracted offline from the jsii assemblies of prebuilt provider packages.
 
-Each `cdktf-cdktf-provider-<name>` wheel ships `_jsii/<pkg>@<version>.jsii.tgz`, an npm
+Each `cdktn-provider-<name>` wheel (CDK Terrain, current providers) or older
+`cdktf-cdktf-provider-<name>` wheel ships `_jsii/<pkg>@<version>.jsii.tgz`, an npm
 tarball whose `package/.jsii` JSON describes every resource/data source class. For each
 class we take:
   - the Terraform type name from its registry doc link (".../docs/resources/s3_bucket"
@@ -21,8 +22,11 @@ import re
 import tarfile
 from pathlib import Path
 
-FORMAT = 2
-PACKAGE_PREFIX = "cdktf-cdktf-provider-"
+FORMAT = 3
+# CDK Terrain's packages first: they carry the current providers (CDKTF's stopped in 2025).
+PACKAGE_PREFIXES = ("cdktn-provider-", "cdktf-cdktf-provider-")
+# The classes' base types, in either core library (`cdktn.` or `cdktf.`).
+BASES = {"TerraformResource", "TerraformDataSource", "TerraformProvider"}
 
 _PROVIDER_LINK = re.compile(
     r"registry\.terraform\.io/providers/([^/]+)/([^/]+)/([^/\s]+)/docs"
@@ -58,13 +62,16 @@ def cache_dir() -> Path:
 
 
 def provider_packages() -> list[importlib.metadata.Distribution]:
-    """Every installed CDKTF provider package (aws, github, google, azurerm, ...)."""
-    found = {}
+    """Every installed provider package (aws, github, google, google-beta, azurerm, ...); where
+    both families hold the same provider, the CDK Terrain one."""
+    found: dict[str, tuple[int, importlib.metadata.Distribution]] = {}
     for dist in importlib.metadata.distributions():
         name = (dist.metadata["Name"] or "").lower().replace("_", "-")
-        if name.startswith(PACKAGE_PREFIX):
-            found[name] = dist
-    return [found[k] for k in sorted(found)]
+        for rank, prefix in enumerate(PACKAGE_PREFIXES):
+            provider = name.removeprefix(prefix)
+            if provider != name and (provider not in found or rank < found[provider][0]):
+                found[provider] = (rank, dist)
+    return [found[k][1] for k in sorted(found)]
 
 
 def _jsii_tarball(dist: importlib.metadata.Distribution) -> Path:
@@ -131,14 +138,13 @@ def extract(assembly: dict) -> dict:
         "resource": {},
         "data": {},
         "structs": structs,
+        # Resources whose labels the provider manages (it adds default_labels): those with a
+        # computed terraform_labels. Others' `labels` is something else (a channel's address).
+        "labelled": [],
     }
     for ty in types.values():
-        base = ty.get("base")
-        if ty.get("kind") != "class" or base not in (
-            "cdktf.TerraformResource",
-            "cdktf.TerraformDataSource",
-            "cdktf.TerraformProvider",
-        ):
+        core, _, base = (ty.get("base") or "").partition(".")
+        if ty.get("kind") != "class" or core not in ("cdktn", "cdktf") or base not in BASES:
             continue
         link = _PROVIDER_LINK.search(ty.get("docs", {}).get("summary", ""))
         if not link:
@@ -146,12 +152,17 @@ def extract(assembly: dict) -> dict:
         namespace, name, version, kind, slug = link.groups()
         config = [p for p in ty["initializer"]["parameters"] if p["name"] == "config"]
         struct = add_struct(config[0]["type"]["fqn"]) if config else None
-        if base == "cdktf.TerraformProvider":
+        if base == "TerraformProvider":
             schema["provider"] = {"name": name, "source": f"{namespace}/{name}", "version": version}
             schema["provider_struct"] = struct
         else:
             section = "resource" if kind == "resources" else "data"
-            schema[section][f"{name}_{slug}"] = struct
+            # google-beta's types are named google_* like google's own; its doc slugs carry the prefix.
+            base_name = name.removesuffix("-beta")
+            type_name = slug if slug.startswith(f"{base_name}_") and name != base_name else f"{base_name}_{slug}"
+            schema[section][type_name] = struct
+            if section == "resource" and any(p["name"] == "terraformLabels" for p in ty.get("properties", [])):
+                schema["labelled"].append(type_name)
     if not schema["provider"]:
         raise ValueError(f"no provider class in assembly {assembly['name']}")
     return schema
@@ -187,15 +198,21 @@ class Schemas:
         s = self.by_provider.get(name)
         return s["provider"] if s else None
 
-    def block(self, section: str, type_name: str) -> tuple[dict | None, dict | None]:
-        """(block schema, provider schema) for `resource`/`data` type_name; None if unknown."""
+    def block(self, section: str, type_name: str, provider: str | None = None) -> tuple[dict | None, dict | None]:
+        """(block schema, provider schema) for `resource`/`data` type_name, from `provider` when the
+        block names one (`provider = google-beta`), else from its type's prefix; None if unknown."""
         if type_name in BUILTIN[section]:
             return BUILTIN[section][type_name], None
-        schema = self.by_provider.get(type_name.split("_", 1)[0])
+        schema = self.by_provider.get(provider or type_name.split("_", 1)[0])
         if not schema:
             return None, None
         key = schema[section].get(type_name)
         return (schema["structs"][key] if key else None), schema
+
+    def labelled(self, type_name: str, provider: str) -> bool:
+        """Whether the provider manages this resource type's labels (default_labels apply)."""
+        schema = self.by_provider.get(provider)
+        return bool(schema) and type_name in schema.get("labelled", ())
 
     def provider_block(self, name: str) -> tuple[dict | None, dict | None]:
         schema = self.by_provider.get(name)

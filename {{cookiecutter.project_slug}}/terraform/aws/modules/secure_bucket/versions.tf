@@ -6,8 +6,8 @@ terraform {
   required_providers {
     aws = {
       source = "hashicorp/aws"
-      # Checked offline against the 6.25.0 schema (tfcheck); stay on that minor line.
-      version = "~> 6.25"
+      # Checked offline against the 6.69.1 schema (tfcheck), which refuses a wider range.
+      version = "~> 6.69.0"
       # The caller's DR-region provider: replicas live there. A module configures no provider.
       configuration_aliases = [aws.dr]
     }
