@@ -197,10 +197,62 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 GITHUB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 OWNER = re.compile(r"^@[A-Za-z0-9-]+(/[A-Za-z0-9_.-]+)?$")
 MODEL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,99}$")
-URL = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~/-]*)?$")
-AWS_ARN = re.compile(
-    r"^arn:aws:(?P<service>[a-z0-9-]+):(?P<region>[a-z0-9-]*):(?P<account>[0-9]{12}):(?P<resource>.+)$"
-)
+
+# Each cloud's platform outputs, asked by cookiecutter.json as `<cloud>_*` (the prompt says "<CLOUD>
+# only") and ignored for other clouds: answer -> (the whole value's pattern, what it should be).
+# A named group must equal the answer SAME names for it: a key in another region or account is
+# refused here rather than at the first `terraform apply`. A new cloud adds its entry, nothing else.
+# (This file is a Jinja template: no double braces in patterns, hence no f-strings.)
+URL = "https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~/-]*)?"
+AWS_ID = "(?P<account>[0-9]{12})"
+GCP_PROJECT = r"[a-z][a-z0-9-]{4,28}[a-z0-9]"
+GCP_LOCATION = "projects/(?P<project>" + GCP_PROJECT + ")/locations/(?P<region>[a-z0-9-]+)"
+PLATFORM_ANSWERS: dict[str, dict[str, tuple[str, str]]] = {
+    "aws": {
+        "aws_account_id": ("[0-9]{12}", "a 12-digit AWS account id"),
+        "aws_oidc_provider_arn": (
+            "arn:aws:iam::" + AWS_ID + r":oidc-provider/token\.actions\.githubusercontent\.com",
+            "the ARN of the GitHub OIDC provider "
+            "(arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com)",
+        ),
+        "aws_kms_key_arn": (
+            "arn:aws:kms:(?P<region>[a-z0-9-]+):" + AWS_ID + ":key/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}",
+            "the ARN of a KMS key (arn:aws:kms:<region>:<account>:key/<uuid>)",
+        ),
+        "aws_mlflow_tracking_server_arn": (
+            "arn:aws:sagemaker:(?P<region>[a-z0-9-]+):"
+            + AWS_ID
+            + ":mlflow-tracking-server/[A-Za-z0-9](-*[A-Za-z0-9]){0,255}",
+            "the ARN of a SageMaker MLflow tracking server "
+            "(arn:aws:sagemaker:<region>:<account>:mlflow-tracking-server/<name>)",
+        ),
+        "aws_mlflow_tracking_url": (URL, "an https URL"),
+    },
+    "gcp": {
+        "gcp_project_id": (GCP_PROJECT, "a Google Cloud project id (6-30 lowercase letters, digits and hyphens)"),
+        "gcp_workload_identity_provider": (
+            "projects/[0-9]{1,19}/locations/global/workloadIdentityPools/[a-z0-9-]{4,32}/providers/[a-z0-9-]{4,32}",
+            "a workload identity provider name, with the project NUMBER "
+            "(projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>)",
+        ),
+        "gcp_kms_key": (
+            GCP_LOCATION + "/keyRings/[A-Za-z0-9_-]{1,63}/cryptoKeys/[A-Za-z0-9_-]{1,63}",
+            "a Cloud KMS key name (projects/<id>/locations/<region>/keyRings/<ring>/cryptoKeys/<key>)",
+        ),
+        "gcp_mlflow_service": (
+            GCP_LOCATION + "/services/[a-z]([a-z0-9-]{0,47}[a-z0-9])?",
+            "a Cloud Run service name (projects/<id>/locations/<region>/services/<name>)",
+        ),
+        "gcp_mlflow_tracking_url": (URL, "an https URL"),
+    },
+    "azure": {},
+}
+# A named group of those patterns -> the answer it must equal, and what to do otherwise.
+SAME = {
+    "account": ("aws_account_id", "Use outputs of the same account"),
+    "project": ("gcp_project_id", "Use outputs of the same project"),
+    "region": ("cloud_region", "Use the platform stack of this region, or change cloud_region"),
+}
 
 
 class Invalid(Exception):
@@ -326,56 +378,16 @@ def check_storage(cloud: str) -> None:
         fail("tf_state_bucket", f"'{state}' {problem}", "Use the name the platform stack printed")
 
 
-def check_aws() -> None:
-    account = text("aws_account_id", 12)
-    if not re.fullmatch(r"[0-9]{12}", account):
-        fail("aws_account_id", f"'{account}' is not a 12-digit AWS account id", "Copy it from the platform outputs")
-    region = ANSWERS["cloud_region"]
-    # (answer, service, whether the ARN is regional, resource pattern)
-    expected = [
-        ("aws_oidc_provider_arn", "iam", False, r"oidc-provider/token\.actions\.githubusercontent\.com"),
-        ("aws_kms_key_arn", "kms", True, r"key/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
-        (
-            "aws_mlflow_tracking_server_arn",
-            "sagemaker",
-            True,
-            r"mlflow-tracking-server/[A-Za-z0-9](-*[A-Za-z0-9]){0,255}",
-        ),
-    ]
-    for name, service, regional, resource in expected:
+def check_platform_answers(cloud: str) -> None:
+    for name, (pattern, shape) in PLATFORM_ANSWERS[cloud].items():
         value = text(name, 300)
-        match = AWS_ARN.match(value)
+        match = re.fullmatch(pattern, value)
         if not match:
-            fail(name, f"'{value}' is not an AWS ARN", "Copy it from the platform stack's outputs")
-        if match["service"] != service:
-            fail(
-                name, f"is an ARN of service '{match['service']}', not '{service}'", "Use the matching platform output"
-            )
-        if not re.fullmatch(resource, match["resource"]):
-            fail(
-                name,
-                f"'{match['resource']}' is not the expected {service} resource",
-                "Use the matching platform output",
-            )
-        if regional and match["region"] != region:
-            fail(
-                name,
-                f"is in region '{match['region']}' but cloud_region is '{region}'",
-                "Use the platform stack of this region, or change cloud_region",
-            )
-        if match["account"] != account:
-            fail(
-                name,
-                f"belongs to account {match['account']}, not aws_account_id {account}",
-                "Use outputs of the same account",
-            )
-    url = text("aws_mlflow_tracking_url", 300)
-    if not URL.match(url):
-        fail(
-            "aws_mlflow_tracking_url",
-            f"'{url}' is not an https URL",
-            "Copy the tracking server URL from the platform outputs",
-        )
+            fail(name, f"'{value}' is not {shape}", "Copy it from the platform stack's outputs")
+        for group, found in match.groupdict().items():
+            other, fix = SAME[group]
+            if found != ANSWERS[other]:
+                fail(name, f"is in {group} '{found}' but {other} is '{ANSWERS[other]}'", fix)
 
 
 def main() -> int:
@@ -386,8 +398,7 @@ def main() -> int:
         cloud = ANSWERS["cloud_provider"]
         check_regions(cloud)
         check_storage(cloud)
-        if cloud == "aws":
-            check_aws()
+        check_platform_answers(cloud)
     except Invalid as problem:
         print(f"ERROR: {problem}", file=sys.stderr)
         return 1

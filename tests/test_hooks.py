@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import runpy
 import subprocess
 import sys
 import tomllib
@@ -18,6 +19,7 @@ from cookiecutter.prompt import prompt_for_config
 from helpers.project import DEFAULTS, TEMPLATE, render
 
 GOOD_ARN = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+GCP_PROJECT = "my-org-ml-platform"  # the default gcp_project_id
 
 # (answers, text the single error line must contain)
 BAD_ANSWERS: dict[str, tuple[dict[str, str], str]] = {
@@ -67,11 +69,11 @@ BAD_ANSWERS: dict[str, tuple[dict[str, str], str]] = {
     "short account id": ({"aws_account_id": "1234"}, "aws_account_id: '1234' is not a 12-digit"),
     "malformed ARN": (
         {"aws_oidc_provider_arn": "arn:aws:iam::oidc"},
-        "aws_oidc_provider_arn: 'arn:aws:iam::oidc' is not an AWS ARN",
+        "aws_oidc_provider_arn: 'arn:aws:iam::oidc' is not the ARN of the GitHub OIDC provider",
     ),
     "ARN of the wrong service": (
         {"aws_kms_key_arn": GOOD_ARN},
-        "aws_kms_key_arn: is an ARN of service 'iam', not 'kms'",
+        f"aws_kms_key_arn: '{GOOD_ARN}' is not the ARN of a KMS key",
     ),
     "ARN in another region": (
         {"aws_mlflow_tracking_server_arn": "arn:aws:sagemaker:us-east-1:123456789012:mlflow-tracking-server/x"},
@@ -79,9 +81,42 @@ BAD_ANSWERS: dict[str, tuple[dict[str, str], str]] = {
     ),
     "ARN of another account": (
         {"aws_oidc_provider_arn": GOOD_ARN.replace("123456789012", "210987654321")},
-        "belongs to account 210987654321",
+        "aws_oidc_provider_arn: is in account '210987654321' but aws_account_id is '123456789012'",
     ),
     "tracking URL over http": ({"aws_mlflow_tracking_url": "http://mlflow.example.com"}, "is not an https URL"),
+    "gcp project id with capitals": (
+        {"cloud_provider": "gcp", "gcp_project_id": "My-Project"},
+        "gcp_project_id: 'My-Project' is not a Google Cloud project id",
+    ),
+    "workload identity provider named by project id": (
+        {
+            "cloud_provider": "gcp",
+            "gcp_workload_identity_provider": f"projects/{GCP_PROJECT}/locations/global/workloadIdentityPools/github/providers/github",
+        },
+        "is not a workload identity provider name, with the project NUMBER",
+    ),
+    "gcp key in another region": (
+        {
+            "cloud_provider": "gcp",
+            "gcp_kms_key": f"projects/{GCP_PROJECT}/locations/us-central1/keyRings/platform/cryptoKeys/data",
+        },
+        "gcp_kms_key: is in region 'us-central1' but cloud_region is 'europe-west1'. Use the platform stack of this region",
+    ),
+    "gcp key of another project": (
+        {
+            "cloud_provider": "gcp",
+            "gcp_kms_key": "projects/other-project/locations/europe-west1/keyRings/platform/cryptoKeys/data",
+        },
+        f"gcp_kms_key: is in project 'other-project' but gcp_project_id is '{GCP_PROJECT}'",
+    ),
+    "gcp MLflow service given as its URL": (
+        {"cloud_provider": "gcp", "gcp_mlflow_service": "https://mlflow-1.europe-west1.run.app"},
+        "gcp_mlflow_service: 'https://mlflow-1.europe-west1.run.app' is not a Cloud Run service name",
+    ),
+    "gcp tracking URL over http": (
+        {"cloud_provider": "gcp", "gcp_mlflow_tracking_url": "http://mlflow.example.com"},
+        "gcp_mlflow_tracking_url: 'http://mlflow.example.com' is not an https URL",
+    ),
     "log loss marked higher-is-better": (
         {"primary_metric": "log_loss", "metric_higher_is_better": "yes"},
         "primary_metric=log_loss, metric_higher_is_better=yes: is not a supported combination",
@@ -238,3 +273,21 @@ def test_every_answer_has_a_plain_prompt() -> None:
     questions = [k for k in DEFAULTS if not k.startswith("_")]
     assert set(questions) <= set(DEFAULTS["__prompts__"]), set(questions) - set(DEFAULTS["__prompts__"])
     assert json.dumps(DEFAULTS["__prompts__"]).count("{{") == 0
+
+
+def test_platform_answers_are_asked_once_and_validated_in_one_table(tmp_path: Path) -> None:
+    """Each cloud's `<cloud>_*` questions in cookiecutter.json are exactly the hook's table for that
+    cloud, and each prompt says which cloud it is for."""
+    script = rendered_hook("pre_gen_project.py", {}, tmp_path)
+    table = runpy.run_path(str(script), run_name="hook")["PLATFORM_ANSWERS"]
+    assert set(table) == set(DEFAULTS["cloud_provider"])
+    for cloud, answers in table.items():
+        asked = {k for k in DEFAULTS if k.startswith(f"{cloud}_")}
+        assert set(answers) == asked, (cloud, set(answers) ^ asked)
+        for name in asked:
+            assert DEFAULTS["__prompts__"][name].startswith(f"{cloud.upper()} only"), name
+
+
+def test_another_clouds_answers_are_ignored(tmp_path: Path) -> None:
+    project = render(tmp_path / "out", cloud_provider="gcp", aws_account_id="not-an-account", aws_kms_key_arn="")
+    assert "url = gs://" in (project / ".dvc" / "config").read_text()
