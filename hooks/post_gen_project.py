@@ -14,13 +14,13 @@ from pathlib import Path
 
 ANSWERS: dict = json.loads({{cookiecutter | tojson | tojson}})  # noqa: F821
 
-# For each option, the paths that belong to each of its values; the others' paths are removed.
+# For each option, the paths that belong to each of its values. A path stays when it belongs to
+# the chosen value, and is removed when it belongs only to others.
 OPTION_PATHS: dict[str, dict[str, list[str]]] = {
     "cloud_provider": {
-        # The repository-settings root reads the AWS project stack's state; GCP and Azure get
-        # theirs with their own stacks.
+        # terraform/github reads the project stack's state: it comes with each cloud's stack.
         "aws": ["terraform/aws", "terraform/github"],
-        "gcp": ["terraform/gcp"],
+        "gcp": ["terraform/gcp", "terraform/github"],
         "azure": ["terraform/azure"],
     },
 }
@@ -35,10 +35,10 @@ def remove(relative: str) -> None:
 
 
 def remove_unchosen(option: str) -> None:
-    chosen = ANSWERS[option]
-    for value, paths in OPTION_PATHS[option].items():
-        if value != chosen:
-            for relative in paths:
+    keep = set(OPTION_PATHS[option][ANSWERS[option]])
+    for paths in OPTION_PATHS[option].values():
+        for relative in paths:
+            if relative not in keep:
                 remove(relative)
 
 

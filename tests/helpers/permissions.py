@@ -603,6 +603,8 @@ class _Parser:
         if name in ("values", "keys") and len(arguments) == 1 and isinstance(arguments[0], dict):
             ordered = sorted(arguments[0])  # Terraform returns both in lexical order of the keys
             return [arguments[0][k] for k in ordered] if name == "values" else ordered
+        if name == "merge" and all(isinstance(a, dict) for a in arguments):
+            return {k: v for a in arguments for k, v in a.items()}
         if name == "replace" and len(arguments) == 3 and all(isinstance(a, str) for a in arguments):
             if arguments[1].startswith("/") and arguments[1].endswith("/"):
                 raise self.fail("replace() with a regular expression is not evaluated")
@@ -1218,8 +1220,8 @@ class AwsCiHarness:
     `run(identity, *targets)` runs `make <targets>` in the project as that identity: the assumed
     role's credentials, the DVC remote `cloud` pointed at moto (through the S3 recorder) by a DVC
     global config that adds only the endpoint, the tracking URI the identity's gate, and the
-    repository variables the workflows read (`MLFLOW_ARTIFACT_LOCATION`, from terraform/github,
-    evaluated against terraform/aws's outputs)."""
+    repository variables the workflows read (`MLFLOW_ARTIFACT_LOCATION`, what terraform/github
+    writes, evaluated against terraform/aws's outputs)."""
 
     def __init__(self, project: Path, root: Path, venv: Path, mlflow_url: str) -> None:
         self.project, self.root, self.venv = project, root, venv
@@ -1227,7 +1229,8 @@ class AwsCiHarness:
         self.terraform = project / "terraform" / "aws"
         self.ledger = Ledger()
         aws = Module(self.terraform)
-        self.variables = Module(project / "terraform" / "github", remote_states={"aws": aws}).local("cloud_variables")
+        github = Module(project / "terraform" / "github", remote_states={"project": aws})
+        self.variables = github.local("repository_variables")
         self.region = self.variables["AWS_REGION"]
         self.mlflow_arn = aws.output("mlflow_tracking_uri")
         self.buckets = {"data": self.variables["DVC_BUCKET"], "artifacts": self.variables["ARTIFACT_BUCKET"]}

@@ -110,7 +110,7 @@ def test_rendered_answers(aws_project):
     locals_tf = (aws_project / "terraform" / "aws" / "locals.tf").read_text()
     assert '"${local.answers.storage_prefix}-data"' in locals_tf
     assert '"${local.answers.storage_prefix}-artifacts"' in locals_tf
-    variables = (aws_project / "terraform" / "github" / "aws.tf").read_text()
+    variables = (aws_project / "terraform" / "aws" / "outputs.tf").read_text().split('output "repository_variables"')[1]
     for name in ("AWS_PR_ROLE_ARN", "AWS_DEPLOY_ROLE_ARN", "MLFLOW_TRACKING_URI", "DVC_BUCKET", "ARTIFACT_BUCKET"):
         assert re.search(rf"^\s*{name}\s*=", variables, re.M), name
 

@@ -50,3 +50,17 @@ output "kms_key_arn" {
   description = "KMS key encrypting the project's data, artifacts and alerts."
   value       = local.kms_key_arn
 }
+
+output "repository_variables" {
+  description = "The GitHub repository variables the workflows read (terraform/github writes them; docs/workflows.md)."
+  value = {
+    AWS_REGION          = local.answers.region
+    AWS_PR_ROLE_ARN     = aws_iam_role.ci["pr"].arn
+    AWS_DEPLOY_ROLE_ARN = aws_iam_role.ci["deploy"].arn
+    MLFLOW_TRACKING_URI = local.answers.mlflow_tracking_server_arn
+    DVC_BUCKET          = module.storage.ids["data"]
+    ARTIFACT_BUCKET     = module.storage.ids["artifacts"]
+    # New MLflow experiments keep artifacts here: the only prefix the CI roles may write.
+    MLFLOW_ARTIFACT_LOCATION = "s3://${module.storage.ids["artifacts"]}/mlflow"
+  }
+}

@@ -1,7 +1,8 @@
-# The ONLY file of this root rendered by cookiecutter: the answers it needs, once.
-# An admin of the repository applies this root once (see docs/cloud/aws.md).
-{%- if cookiecutter.cloud_provider == "aws" %}
+# The ONLY file of this root rendered by cookiecutter: the answers it needs, once, including
+# where this cloud's project stack keeps its state (main.tf reads its repository_variables).
+# An admin of the repository applies this root once (see docs/cloud/{{ cookiecutter.cloud_provider }}.md).
 terraform {
+{%- if cookiecutter.cloud_provider == "aws" %}
   backend "s3" {
     bucket       = "{{ cookiecutter.tf_state_bucket }}"
     key          = "{{ cookiecutter.project_slug }}/github/terraform.tfstate"
@@ -9,16 +10,34 @@ terraform {
     encrypt      = true
     use_lockfile = true
   }
-}
+{%- elif cookiecutter.cloud_provider == "gcp" %}
+  backend "gcs" {
+    bucket = "{{ cookiecutter.tf_state_bucket }}"
+    prefix = "{{ cookiecutter.project_slug }}/github"
+  }
 {%- endif %}
+}
 
 locals {
   answers = {
     github_owner    = "{{ cookiecutter.github_owner }}"
     repository      = "{{ cookiecutter.project_slug }}"
     code_owners     = "{{ cookiecutter.code_owners }}"
-    project         = "{{ cookiecutter.project_slug }}"
-    cloud_region    = "{{ cookiecutter.cloud_region }}"
     tf_state_bucket = "{{ cookiecutter.tf_state_bucket }}"
+    # The project stack's backend, as in terraform/{{ cookiecutter.cloud_provider }}/answers.tf.
+{%- if cookiecutter.cloud_provider == "aws" %}
+    project_state_backend = "s3"
+    project_state = {
+      bucket = "{{ cookiecutter.tf_state_bucket }}"
+      key    = "{{ cookiecutter.project_slug }}/aws/project.tfstate"
+      region = "{{ cookiecutter.cloud_region }}"
+    }
+{%- elif cookiecutter.cloud_provider == "gcp" %}
+    project_state_backend = "gcs"
+    project_state = {
+      bucket = "{{ cookiecutter.tf_state_bucket }}"
+      prefix = "{{ cookiecutter.project_slug }}/gcp/project"
+    }
+{%- endif %}
   }
 }

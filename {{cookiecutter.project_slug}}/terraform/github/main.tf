@@ -1,5 +1,11 @@
-# Cloud-neutral repository settings. Cloud-specific values (role ARNs, buckets) come from
-# local.cloud_variables, defined by exactly one <cloud>.tf file in this folder (aws.tf).
+# Repository settings, the same for every cloud. The cloud's values (identities, buckets, the
+# tracking server) are the `repository_variables` output of its project stack, read from its state:
+# no value is typed twice.
+
+data "terraform_remote_state" "project" {
+  backend = local.answers.project_state_backend
+  config  = local.answers.project_state
+}
 
 locals {
   # code_owners answer: "@org/team" (first entry when several are given) or "@user".
@@ -7,9 +13,10 @@ locals {
   reviewer_team = strcontains(local.first_owner, "/") ? split("/", local.first_owner)[1] : null
   reviewer_user = strcontains(local.first_owner, "/") ? null : local.first_owner
 
-  repository_variables = merge(local.cloud_variables, {
+  common_variables = {
     TF_STATE_BUCKET = local.answers.tf_state_bucket
-  })
+  }
+  repository_variables = merge(data.terraform_remote_state.project.outputs.repository_variables, local.common_variables)
 }
 
 data "github_repository" "this" {

@@ -1,0 +1,158 @@
+# CI service accounts for GitHub Actions, reached through the platform's workload identity pool
+# and each trusted for ONE subject of THIS repository (the pool maps google.subject = assertion.sub):
+#   pr:     "repo:<owner>/<repo>:pull_request"          -> read data, push DVC outputs, log runs
+#                                                          and candidate versions, terraform plan
+#   deploy: "repo:<owner>/<repo>:environment:production" -> promotion, serving, terraform apply
+# The deploy subject exists only for jobs in the protected `production` environment (required
+# reviewers, main only: see terraform/github), so a pull request can never become it.
+#
+# google-github-actions/auth (workload_identity_provider + service_account) exchanges the
+# federated token for the account's access token (generateAccessToken) or, with
+# `token_format: id_token`, for the ID token the MLflow server on Cloud Run wants
+# (generateIdToken). roles/iam.workloadIdentityUser lets the federated principal do both
+# (iam.serviceAccounts.getAccessToken and getOpenIdToken): no Token Creator role is needed, on
+# the principal or on the account itself.
+#
+# The first apply is a platform admin's (it creates the accounts, buckets and the project-level
+# grants below); CI applies afterwards. The deploy account can change neither its own federation
+# nor any project-level grant (no setIamPolicy on itself or on the project): such changes fail
+# in CI and go through a platform admin, by design.
+
+locals {
+  ci_subjects = {
+    pr     = "repo:${local.answers.repository}:pull_request"
+    deploy = "repo:${local.answers.repository}:environment:production"
+  }
+  ci_members = { for key, account in google_service_account.ci : key => account.member }
+
+  data      = module.storage.names["data"]
+  artifacts = module.storage.names["artifacts"]
+
+  # IAM conditions on objects: resource.name is the object for get/create/delete; a list
+  # request is allowed through the prefix it asks for (objectListPrefix).
+  state_prefix = "${local.answers.project}/" # every state of this repository: project, serving, github
+  state_scope  = "resource.name.startsWith(\"projects/_/buckets/${local.answers.tf_state_bucket}/objects/${local.state_prefix}\") || api.getAttribute(\"storage.googleapis.com/objectListPrefix\", \"\").startsWith(\"${local.state_prefix}\")"
+  under        = "resource.name.startsWith(\"projects/_/buckets/%s/objects/%s\")"
+
+  # Bucket-level grants, never project-wide storage roles. condition = null: the whole bucket.
+  ci_bucket_grants = {
+    pr_data_read = { identity = "pr", bucket = local.data, role = "roles/storage.objectViewer", condition = null }
+    # `make push` (dvc push) adds content-addressed objects under the remote's prefix only
+    # (gs://<data bucket>/dvc in .dvc/config); no overwrite, no delete.
+    pr_dvc_push       = { identity = "pr", bucket = local.data, role = "roles/storage.objectCreator", condition = format(local.under, local.data, "dvc/files/md5/") }
+    pr_artifacts_read = { identity = "pr", bucket = local.artifacts, role = "roles/storage.objectViewer", condition = null }
+    # MLflow run artifacts and logged models: new objects under mlflow/ (MLFLOW_ARTIFACT_LOCATION).
+    pr_mlflow_write = { identity = "pr", bucket = local.artifacts, role = "roles/storage.objectCreator", condition = format(local.under, local.artifacts, "mlflow/") }
+    # terraform plan: read this repository's states; the gcs backend's lock is a .tflock object
+    # next to the state, written and removed on plan too.
+    pr_state_read = { identity = "pr", bucket = local.answers.tf_state_bucket, role = "roles/storage.objectViewer", condition = local.state_scope }
+    pr_state_lock = { identity = "pr", bucket = local.answers.tf_state_bucket, role = "roles/storage.objectUser", condition = "${format(local.under, local.answers.tf_state_bucket, local.state_prefix)} && resource.name.endsWith(\".tflock\")" }
+    deploy_state  = { identity = "deploy", bucket = local.answers.tf_state_bucket, role = "roles/storage.objectUser", condition = local.state_scope }
+  }
+
+  # terraform apply manages the four buckets (settings, IAM) and promotion writes to them:
+  # storage.admin on these buckets only. plan reads their settings: legacyBucketReader.
+  ci_managed_buckets = concat(values(module.storage.names), values(module.storage.replica_names))
+}
+
+resource "google_service_account" "ci" {
+  for_each = local.ci_subjects
+
+  account_id   = "${local.short_name}-ci-${each.key}"
+  display_name = "GitHub Actions: ${local.answers.repository} (${each.key})"
+  description  = "Workload identity for ${each.value} only."
+}
+
+resource "google_service_account_iam_member" "ci_federation" {
+  for_each = local.ci_subjects
+
+  service_account_id = google_service_account.ci[each.key].name
+  role               = "roles/iam.workloadIdentityUser"
+  member             = "principal://iam.googleapis.com/${local.wif_pool}/subject/${each.value}"
+}
+
+resource "google_storage_bucket_iam_member" "ci" {
+  for_each = local.ci_bucket_grants
+
+  bucket = each.value.bucket
+  role   = each.value.role
+  member = local.ci_members[each.value.identity]
+
+  dynamic "condition" {
+    for_each = each.value.condition == null ? [] : [each.value.condition]
+    content {
+      title      = each.key
+      expression = condition.value
+    }
+  }
+}
+
+resource "google_storage_bucket_iam_member" "ci_bucket_read" {
+  for_each = toset(local.ci_managed_buckets)
+
+  bucket = each.value
+  role   = "roles/storage.legacyBucketReader"
+  member = local.ci_members["pr"]
+}
+
+resource "google_storage_bucket_iam_member" "deploy_buckets" {
+  for_each = toset(local.ci_managed_buckets)
+
+  bucket = each.value
+  role   = "roles/storage.admin"
+  member = local.ci_members["deploy"]
+}
+
+# Both identities log runs and register versions through the platform's MLflow server, which
+# Cloud Run admits with an ID token of an invoker. The server has no per-call permissions: that
+# only deploy moves aliases is the workflows' rule (promote.yml), not IAM's, on this cloud.
+resource "google_cloud_run_v2_service_iam_member" "ci_mlflow" {
+  for_each = local.ci_subjects
+
+  project  = local.mlflow.project
+  location = local.mlflow.location
+  name     = local.mlflow.name
+  role     = "roles/run.invoker"
+  member   = local.ci_members[each.key]
+}
+
+# ---- project-level roles, where the service has no narrower resource to grant on
+
+locals {
+  ci_project_roles = {
+    # terraform plan (both): read what this stack and serving/ manage. Read-only roles.
+    pr_iam_read            = { identity = "pr", role = "roles/iam.securityReviewer" } # IAM policies of buckets, accounts, registry, Cloud Run
+    pr_accounts_read       = { identity = "pr", role = "roles/iam.serviceAccountViewer" }
+    pr_monitoring_read     = { identity = "pr", role = "roles/monitoring.viewer" }
+    pr_transfer_read       = { identity = "pr", role = "roles/storagetransfer.viewer" }
+    deploy_iam_read        = { identity = "deploy", role = "roles/iam.securityReviewer" }
+    deploy_accounts_read   = { identity = "deploy", role = "roles/iam.serviceAccountViewer" }
+    deploy_monitoring_read = { identity = "deploy", role = "roles/monitoring.viewer" }
+    # terraform apply (deploy). Cloud Run services are created in the project (they do not exist
+    # before), and Cloud Run takes no IAM condition on a resource name, so run.admin (services
+    # and their invokers) covers every service of the project, the platform's MLflow too: put
+    # MLflow in a project of its own if that matters.
+    deploy_run = { identity = "deploy", role = "roles/run.admin" }
+    # Alert policies, notification channels and transfer jobs have no per-resource IAM.
+    deploy_alerts   = { identity = "deploy", role = "roles/monitoring.alertPolicyEditor" }
+    deploy_channels = { identity = "deploy", role = "roles/monitoring.notificationChannelEditor" }
+    deploy_transfer = { identity = "deploy", role = "roles/storagetransfer.user" }
+  }
+}
+
+resource "google_project_iam_member" "ci" {
+  for_each = local.ci_project_roles
+  #checkov:skip=CKV_GCP_42:run.admin for the deploy account only, on Cloud Run alone: serving services cannot be granted before they exist (see the comment above).
+
+  project = local.answers.project_id
+  role    = each.value.role
+  member  = local.ci_members[each.value.identity]
+}
+
+# terraform apply updates the pr account and its federation; deploy's own account and
+# federation stay with a platform admin (see the top of this file).
+resource "google_service_account_iam_member" "deploy_manages_pr" {
+  service_account_id = google_service_account.ci["pr"].name
+  role               = "roles/iam.serviceAccountAdmin"
+  member             = local.ci_members["deploy"]
+}

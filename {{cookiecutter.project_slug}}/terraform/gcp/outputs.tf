@@ -1,0 +1,68 @@
+# Read by serving/ and terraform/github (terraform_remote_state): the GitHub repository
+# variables come from here, so no value is typed twice.
+
+output "dvc_bucket" {
+  description = "DVC data bucket (repository variable DVC_BUCKET; remote gs://<bucket>/dvc)."
+  value       = module.storage.names["data"]
+}
+
+output "artifact_bucket" {
+  description = "Model/artifact bucket (repository variable ARTIFACT_BUCKET); MLflow artifacts under mlflow/."
+  value       = module.storage.names["artifacts"]
+}
+
+output "pr_service_account" {
+  description = "Service account of pull_request jobs (repository variable GCP_SERVICE_ACCOUNT)."
+  value       = google_service_account.ci["pr"].email
+}
+
+output "deploy_service_account" {
+  description = "Service account of production-environment jobs (repository variable GCP_DEPLOY_SERVICE_ACCOUNT)."
+  value       = google_service_account.ci["deploy"].email
+}
+
+output "workload_identity_provider" {
+  description = "Workload identity provider the workflows authenticate through (repository variable GCP_WORKLOAD_IDENTITY_PROVIDER)."
+  value       = local.answers.workload_identity_provider
+}
+
+output "mlflow_tracking_uri" {
+  description = "MLFLOW_TRACKING_URI: URL of the platform's MLflow server on Cloud Run (ID-token auth)."
+  value       = local.answers.mlflow_tracking_url
+}
+
+output "region" {
+  description = "Main Google Cloud region (repository variable GCP_REGION)."
+  value       = local.answers.region
+}
+
+output "serving_service_account" {
+  description = "Runtime service account of the Cloud Run model services (serving/)."
+  value       = google_service_account.serving.email
+}
+
+output "serving_repository" {
+  description = "Artifact Registry Docker repository of the serving images (<region>-docker.pkg.dev/<project>/<repository>)."
+  value       = "${google_artifact_registry_repository.serving.location}-docker.pkg.dev/${google_artifact_registry_repository.serving.project}/${google_artifact_registry_repository.serving.repository_id}"
+}
+
+output "notification_channels" {
+  description = "Monitoring notification channel ids that receive this project's alerts."
+  value       = local.channel_ids
+}
+
+output "repository_variables" {
+  description = "GitHub repository variables the workflows read, by name (terraform/github sets them)."
+  value = {
+    GCP_PROJECT_ID                 = local.answers.project_id
+    GCP_REGION                     = local.answers.region
+    GCP_WORKLOAD_IDENTITY_PROVIDER = local.answers.workload_identity_provider
+    GCP_SERVICE_ACCOUNT            = google_service_account.ci["pr"].email
+    GCP_DEPLOY_SERVICE_ACCOUNT     = google_service_account.ci["deploy"].email
+    MLFLOW_TRACKING_URI            = local.answers.mlflow_tracking_url
+    DVC_BUCKET                     = module.storage.names["data"]
+    ARTIFACT_BUCKET                = module.storage.names["artifacts"]
+    # New MLflow experiments keep artifacts here: the only prefix the CI accounts may write.
+    MLFLOW_ARTIFACT_LOCATION = "gs://${module.storage.names["artifacts"]}/mlflow"
+  }
+}

@@ -1,0 +1,16 @@
+# DVC data and model/artifact buckets, each copied to a replica in the DR region.
+module "storage" {
+  source = "./modules/secure_bucket"
+  providers = {
+    google    = google
+    google.dr = google.dr
+  }
+
+  buckets                    = local.buckets
+  region                     = local.answers.region
+  dr_region                  = local.answers.dr_region
+  kms_key                    = local.kms_key
+  kms_dr_key                 = local.kms_dr_key
+  noncurrent_version_days    = var.noncurrent_version_days
+  replication_interval_hours = var.dr_replication_interval_hours
+}
