@@ -47,12 +47,33 @@ def preflight(uri: str) -> None:
         return  # e.g. the SageMaker tracking server's ARN: its plugin authenticates and connects
     seconds = _timeout()
     slow = f"tracking server {uri} did not answer within {seconds:g}s (PROMOTION_TIMEOUT): registry untouched"
+    token = os.environ.get("MLFLOW_TRACKING_TOKEN", "")
+    # The credentials MLflow itself will send: a server behind an identity-aware front (Cloud Run,
+    # Entra ID) answers /health only to them, so a bad token is named here, in one line.
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=seconds) as answer:
+        request = urllib.request.Request(f"{uri.rstrip('/')}/health", headers=headers)
+        with urllib.request.urlopen(request, timeout=seconds) as answer:
             answer.read()
     except urllib.error.HTTPError as exc:
-        if exc.code in (401, 403):
-            return  # the server answers; credentials are MLflow's business (MLFLOW_TRACKING_TOKEN)
+        if exc.code == 401 and not token and os.environ.get("MLFLOW_TRACKING_USERNAME"):
+            return  # MLflow's basic auth: its credentials are checked by the calls themselves
+        if exc.code == 401:
+            problem = (
+                "rejected MLFLOW_TRACKING_TOKEN (expired, or minted for another audience)"
+                if token
+                else ("asks for a token and MLFLOW_TRACKING_TOKEN is not set")
+            )
+            raise RegistryError(
+                f"tracking server {uri} {problem} (HTTP 401): set MLFLOW_TRACKING_TOKEN to an ID token whose "
+                f"audience is {uri} (in CI the cloud-auth action does), or reach the server through "
+                "an authenticating local proxy (docs/cloud/<cloud>.md): registry untouched"
+            ) from None
+        if exc.code == 403:
+            raise RegistryError(
+                f"tracking server {uri} accepted the token but its identity may not call the server (HTTP 403): "
+                "grant that identity the invoker role (terraform/<cloud>): registry untouched"
+            ) from None
         raise RegistryError(f"tracking server {uri} answered HTTP {exc.code} on /health") from None
     except TimeoutError:
         raise RegistryError(slow) from None

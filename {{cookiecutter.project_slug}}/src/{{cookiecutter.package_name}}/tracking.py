@@ -8,6 +8,7 @@ import os
 from typing import Any
 
 from mlops_gitops.errors import CommandError
+from mlops_gitops.registry import preflight
 
 from . import paths
 from .settings import Settings
@@ -23,6 +24,8 @@ def start(cfg: Settings) -> Any:
 
     # Read before set_tracking_uri, which exports MLFLOW_TRACKING_URI and so changes the answer.
     artifact_location = cfg.artifact_location
+    if cfg.tracking_uri.startswith(("http://", "https://")):
+        preflight(cfg.tracking_uri)  # unreachable, or credentials refused: one line, before any work
     mlflow.set_tracking_uri(cfg.tracking_uri)
     client = mlflow.MlflowClient()
     if client.get_experiment_by_name(cfg.experiment) is None:
