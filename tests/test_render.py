@@ -88,7 +88,11 @@ BASE_FILES = [
     "tests/test_validate.py",
 ]
 # Folders that exist for one cloud only.
-CLOUD_FOLDERS = {"aws": ("terraform/aws", "terraform/github"), "gcp": ("terraform/gcp",), "azure": ("terraform/azure",)}
+CLOUD_FOLDERS = {
+    "aws": ("terraform/aws", "terraform/github"),
+    "gcp": ("terraform/gcp", "terraform/github"),
+    "azure": ("terraform/azure",),
+}
 # Folders whose content is the same for every answer: expected = what the template holds there.
 SHARED_FOLDERS = (
     ".tflint.hcl",
@@ -134,10 +138,12 @@ def test_exact_files_for_the_answers(name: str, renders: dict[str, Path]) -> Non
     for folder in (*CLOUD_FOLDERS[cloud], *SHARED_FOLDERS):
         expected |= template_files(folder)
     assert files_of(project) == expected
-    for other, folders in CLOUD_FOLDERS.items():
+    for folders in CLOUD_FOLDERS.values():
         for folder in folders:
-            # GCP and Azure have no project Terraform yet: their folder exists only once it has files.
-            assert (project / folder).exists() == (other == cloud and bool(template_files(folder))), folder
+            # Azure has no project Terraform yet: a folder exists only once it has files.
+            assert (project / folder).exists() == (folder in CLOUD_FOLDERS[cloud] and bool(template_files(folder))), (
+                folder
+            )
 
 
 @pytest.mark.parametrize("name", sorted(RENDERS))

@@ -305,7 +305,11 @@ resource "google_project_service_identity" "run" {
 # (case, text replacement applied to GOOGLE, rule expected in the findings)
 GOOGLE_BAD = [
     ("label key missing", ('    "managed-by"  = "terraform"\n', ""), "standard-tags"),
-    ("no default labels", ("  default_labels = local.labels\n}\n\nprovider \"google-beta\"", "}\n\nprovider \"google-beta\""), "standard-tags"),
+    (
+        "no default labels",
+        ('  default_labels = local.labels\n}\n\nprovider "google-beta"', '}\n\nprovider "google-beta"'),
+        "standard-tags",
+    ),
     ("label value with capitals", ('owner         = "ml-team"', 'owner         = "ML-Team"'), "label-values"),
     ("beta-only type without the beta provider", ("  provider = google-beta\n", ""), "schema-unknown-type"),
     ("google constraint admits unchecked minors", ('version = "~> 8.7.0"', 'version = "~> 8"'), "provider-constraint"),

@@ -19,6 +19,14 @@ def aws_project(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def gcp_project(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("tf-render-gcp")
+    return Path(
+        cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(out), extra_context={"cloud_provider": "gcp"})
+    )
+
+
+@pytest.fixture(scope="session")
 def schemas():
     from mlops_gitops.tfcheck.schema import Schemas
 
