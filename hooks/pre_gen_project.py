@@ -367,7 +367,9 @@ def bucket_problem(cloud: str, name: str) -> str | None:
 def check_storage(cloud: str) -> None:
     prefix = text("storage_prefix", 60)
     # Names derived from the prefix are what the cloud sees: check those.
-    derived = [prefix.replace("-", "")] if cloud == "azure" else [f"{prefix}-data", f"{prefix}-artifacts"]
+    # AWS and GCP replicate each bucket to `<name>-dr` in dr_region: the longest name decides.
+    buckets = [f"{prefix}-data", f"{prefix}-artifacts"]
+    derived = [prefix.replace("-", "")] if cloud == "azure" else [*buckets, *(f"{b}-dr" for b in buckets)]
     for name in derived:
         problem = bucket_problem(cloud, name)
         if problem:

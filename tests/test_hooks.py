@@ -59,6 +59,10 @@ BAD_ANSWERS: dict[str, tuple[dict[str, str], str]] = {
     "model name with slash": ({"model_name": "team/model"}, "model_name: 'team/model' cannot be used"),
     "uppercase storage prefix": ({"storage_prefix": "MyOrg"}, "storage_prefix: gives the name 'MyOrg-data'"),
     "storage prefix too long for S3": ({"storage_prefix": "a" * 55}, "-artifacts', which must be 3-63"),
+    "storage prefix too long for the GCS replica": (
+        {"cloud_provider": "gcp", "storage_prefix": "a" * 51},
+        "-artifacts-dr', which must be 3-63",
+    ),
     "storage prefix too long for Azure": (
         {"cloud_provider": "azure", "storage_prefix": "my-organisation-churn-models"},
         "Azure storage account rules",

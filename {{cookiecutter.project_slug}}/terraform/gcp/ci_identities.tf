@@ -52,7 +52,7 @@ locals {
 
   # terraform apply manages the four buckets (settings, IAM) and promotion writes to them:
   # storage.admin on these buckets only. plan reads their settings: legacyBucketReader.
-  ci_managed_buckets = concat(values(module.storage.names), values(module.storage.replica_names))
+  ci_managed_buckets = merge(module.storage.names, { for key, name in module.storage.replica_names : "${key}_dr" => name })
 }
 
 resource "google_service_account" "ci" {
@@ -88,7 +88,7 @@ resource "google_storage_bucket_iam_member" "ci" {
 }
 
 resource "google_storage_bucket_iam_member" "ci_bucket_read" {
-  for_each = toset(local.ci_managed_buckets)
+  for_each = local.ci_managed_buckets
 
   bucket = each.value
   role   = "roles/storage.legacyBucketReader"
@@ -96,7 +96,7 @@ resource "google_storage_bucket_iam_member" "ci_bucket_read" {
 }
 
 resource "google_storage_bucket_iam_member" "deploy_buckets" {
-  for_each = toset(local.ci_managed_buckets)
+  for_each = local.ci_managed_buckets
 
   bucket = each.value
   role   = "roles/storage.admin"
@@ -120,14 +120,14 @@ resource "google_cloud_run_v2_service_iam_member" "ci_mlflow" {
 
 locals {
   ci_project_roles = {
-    # terraform plan (both): read what this stack and serving/ manage. Read-only roles.
-    pr_iam_read            = { identity = "pr", role = "roles/iam.securityReviewer" } # IAM policies of buckets, accounts, registry, Cloud Run
-    pr_accounts_read       = { identity = "pr", role = "roles/iam.serviceAccountViewer" }
-    pr_monitoring_read     = { identity = "pr", role = "roles/monitoring.viewer" }
-    pr_transfer_read       = { identity = "pr", role = "roles/storagetransfer.viewer" }
-    deploy_iam_read        = { identity = "deploy", role = "roles/iam.securityReviewer" }
-    deploy_accounts_read   = { identity = "deploy", role = "roles/iam.serviceAccountViewer" }
-    deploy_monitoring_read = { identity = "deploy", role = "roles/monitoring.viewer" }
+    # terraform plan: read what this stack manages (deploy reads alerts and jobs through the
+    # editor roles below).
+    pr_iam_read          = { identity = "pr", role = "roles/iam.securityReviewer" } # IAM policies of buckets, accounts, registry, Cloud Run
+    pr_accounts_read     = { identity = "pr", role = "roles/iam.serviceAccountViewer" }
+    pr_monitoring_read   = { identity = "pr", role = "roles/monitoring.viewer" }
+    pr_transfer_read     = { identity = "pr", role = "roles/storagetransfer.viewer" }
+    deploy_iam_read      = { identity = "deploy", role = "roles/iam.securityReviewer" }
+    deploy_accounts_read = { identity = "deploy", role = "roles/iam.serviceAccountViewer" }
     # terraform apply (deploy). Cloud Run services are created in the project (they do not exist
     # before), and Cloud Run takes no IAM condition on a resource name, so run.admin (services
     # and their invokers) covers every service of the project, the platform's MLflow too: put
@@ -142,7 +142,6 @@ locals {
 
 resource "google_project_iam_member" "ci" {
   for_each = local.ci_project_roles
-  #checkov:skip=CKV_GCP_42:run.admin for the deploy account only, on Cloud Run alone: serving services cannot be granted before they exist (see the comment above).
 
   project = local.answers.project_id
   role    = each.value.role

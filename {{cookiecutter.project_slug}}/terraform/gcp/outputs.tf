@@ -43,7 +43,7 @@ output "serving_service_account" {
 
 output "serving_repository" {
   description = "Artifact Registry Docker repository of the serving images (<region>-docker.pkg.dev/<project>/<repository>)."
-  value       = "${google_artifact_registry_repository.serving.location}-docker.pkg.dev/${google_artifact_registry_repository.serving.project}/${google_artifact_registry_repository.serving.repository_id}"
+  value       = google_artifact_registry_repository.serving.registry_uri
 }
 
 output "notification_channels" {

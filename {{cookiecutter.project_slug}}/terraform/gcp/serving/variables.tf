@@ -10,12 +10,20 @@ variable "environments" {
   }))
   default = {
     dev = {
-      min_instances = 0, max_instances = 2, cpu = "1", memory = "2Gi",
-      latency_p95_ms = 2000, error_5xx_ratio = 0.05
+      min_instances   = 0
+      max_instances   = 2
+      cpu             = "1"
+      memory          = "2Gi"
+      latency_p95_ms  = 2000
+      error_5xx_ratio = 0.05
     }
     prod = {
-      min_instances = 0, max_instances = 10, cpu = "2", memory = "4Gi",
-      latency_p95_ms = 500, error_5xx_ratio = 0.01
+      min_instances   = 0
+      max_instances   = 10
+      cpu             = "2"
+      memory          = "4Gi"
+      latency_p95_ms  = 500
+      error_5xx_ratio = 0.01
     }
   }
 }

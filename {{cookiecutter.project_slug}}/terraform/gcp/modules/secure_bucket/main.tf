@@ -8,7 +8,7 @@
 
 resource "google_storage_bucket" "primary" {
   for_each = var.buckets
-  #checkov:skip=CKV_GCP_62:Access is audited by Cloud Audit Logs (data access); usage logs would need one more bucket per bucket.
+  #checkov:skip=CKV_GCP_62:Audit access with Cloud Audit Logs (Data Access logs of storage.googleapis.com); usage logs would need one more bucket per bucket.
 
   name                        = each.value
   location                    = upper(var.region)
@@ -38,15 +38,6 @@ resource "google_storage_bucket" "primary" {
     }
   }
 
-  lifecycle_rule {
-    condition {
-      age = 7
-    }
-    action {
-      type = "AbortIncompleteMultipartUpload"
-    }
-  }
-
   lifecycle {
     prevent_destroy = true
   }
@@ -56,7 +47,7 @@ resource "google_storage_bucket" "primary" {
 resource "google_storage_bucket" "replica" {
   for_each = var.buckets
   provider = google.dr
-  #checkov:skip=CKV_GCP_62:Access is audited by Cloud Audit Logs (data access); usage logs would need one more bucket per bucket.
+  #checkov:skip=CKV_GCP_62:Audit access with Cloud Audit Logs (Data Access logs of storage.googleapis.com); usage logs would need one more bucket per bucket.
 
   name                        = "${each.value}-dr"
   location                    = upper(var.dr_region)
