@@ -14,7 +14,7 @@ import hcl2
 import pytest
 from hcl2.utils import SerializationOptions
 
-from helpers.project import PROJECT_TEMPLATE, TEMPLATE, checkov_command, checkov_env
+from helpers.project import DEFAULTS, PROJECT_TEMPLATE, TEMPLATE, checkov_command, checkov_env
 from helpers.terraform import terraform_binary
 
 CLOUDS = ("aws", "gcp")
@@ -222,3 +222,45 @@ def test_rendered_project_ships_the_bucket_module(aws_project):
     assert sorted(p.name for p in rendered.glob("*.tf")) == sorted(p.name for p in MODULE.glob("*.tf"))
     for tf in MODULE.glob("*.tf"):
         assert (rendered / tf.name).read_text() == tf.read_text(), tf.name
+
+
+def test_contract_gcp_ci_identities_are_exact_subjects_and_least_privilege(gcp_project):
+    """Contract test of the rendered GCP IAM (no IAM emulator for Google Cloud runs here): each CI
+    account trusts one exact subject of this repository, no basic or project-wide storage role is
+    granted anywhere, and the PR account can neither delete nor overwrite outside the lock file."""
+    stack = gcp_project / "terraform" / "gcp"
+    text = "\n".join(tf.read_text() for tf in sorted(stack.rglob("*.tf")))
+    repository = f"{DEFAULTS['github_owner']}/{gcp_project.name}"
+    ci = hcl(stack)
+    subjects = next(block["ci_subjects"] for block in ci["locals"] if "ci_subjects" in block)
+    assert subjects == {
+        "pr": "repo:${local.answers.repository}:pull_request",
+        "deploy": "repo:${local.answers.repository}:environment:production",
+    }
+    assert re.search(rf'repository += "{repository}"', (stack / "answers.tf").read_text())
+    (federation,) = [
+        r["google_service_account_iam_member"]["ci_federation"]
+        for r in ci["resource"]
+        if "ci_federation" in r.get("google_service_account_iam_member", {})
+    ]
+    assert federation["role"] == "roles/iam.workloadIdentityUser"
+    assert (
+        federation["member"].startswith("principal://iam.googleapis.com/")
+        and "/subject/${each.value}" in federation["member"]
+    )
+    assert "principalSet://" not in text  # never a whole set of GitHub identities
+    assert not re.search(r'"roles/(owner|editor|viewer)"', text)
+    project_roles = next(block["ci_project_roles"] for block in ci["locals"] if "ci_project_roles" in block)
+    assert not [g for g in project_roles.values() if g["role"].startswith("roles/storage.")], project_roles
+    grants = next(block["ci_bucket_grants"] for block in ci["locals"] if "ci_bucket_grants" in block)
+    for name, grant in grants.items():
+        if grant["identity"] == "pr":
+            assert grant["role"] in (
+                "roles/storage.objectViewer",
+                "roles/storage.objectCreator",
+                "roles/storage.objectUser",
+            ), name
+            if grant["role"] != "roles/storage.objectViewer":  # writes only under a prefix
+                assert grant["condition"] not in (None, "null"), name
+            if grant["role"] == "roles/storage.objectUser":  # delete: only the state lock
+                assert ".tflock" in grant["condition"], name
