@@ -577,13 +577,17 @@ def check_paths(
     """Run the checks on every module under paths. Returns (findings, stats)."""
     schemas = schemas or Schemas()
     findings: list[Finding] = []
-    stats = {"modules": 0, "resources": 0, "data": 0}
+    stats: dict = {"modules": 0, "resources": 0, "data": 0, "by_provider": {}}
     modules = [Module(directory, display) for directory, display in discover(paths)]
     inherited = inherited_defaults(modules)
     for module in modules:
         stats["modules"] += 1
         stats["resources"] += len(module.of("resource"))
         stats["data"] += len(module.of("data"))
+        for block in module.of("resource") + module.of("data"):
+            if not block.labels[0].startswith("terraform_"):
+                counts = stats["by_provider"].setdefault(provider_of(block), {"resource": 0, "data": 0})
+                counts[block.kind] += 1
         findings += module.findings
         if schema_check:
             findings += check_schema(module, schemas)

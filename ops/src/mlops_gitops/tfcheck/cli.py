@@ -31,14 +31,16 @@ def main(argv: list[str] | None = None) -> int:
     findings, stats = check_paths(args.paths, schemas, schema_check=not args.rules_only, rules=not args.schema_only)
     for finding in findings:
         print(finding)
-    providers = (
-        ", ".join(f"{p['provider']['source']} {p['provider']['version']}" for p in schemas.by_provider.values())
-        or "no provider schema (--rules-only)"
-    )
+    used = [
+        f"{schema['provider']['source']} {schema['provider']['version']} "
+        f"({stats['by_provider'][name]['resource']} resource, {stats['by_provider'][name]['data']} data)"
+        for name, schema in schemas.by_provider.items()
+        if name in stats["by_provider"]
+    ]
+    against = ", ".join(used) if used and not args.rules_only else "no provider schema (--rules-only)"
     print(
         f"tfcheck: {stats['modules']} module(s), {stats['resources']} resource and "
-        f"{stats['data']} data block(s) checked against {providers}: "
-        f"{len(findings)} finding(s)",
+        f"{stats['data']} data block(s) checked against {against}: {len(findings)} finding(s)",
         file=sys.stderr,
     )
     if stats["modules"] == 0:
