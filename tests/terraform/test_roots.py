@@ -264,3 +264,17 @@ def test_contract_gcp_ci_identities_are_exact_subjects_and_least_privilege(gcp_p
                 assert grant["condition"] not in (None, "null"), name
             if grant["role"] == "roles/storage.objectUser":  # delete: only the state lock
                 assert ".tflock" in grant["condition"], name
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_projects_check_against_the_schemas_the_template_checks(cloud, cloud_projects):
+    """The project's `make tf-schema` adds the same schema packages (and versions) that these
+    tests check its roots against: its own CI cannot pass what this suite would refuse."""
+    from helpers.project import schema_packages
+
+    line = next(
+        li for li in (cloud_projects[cloud] / "Makefile").read_text().splitlines() if li.startswith("TF_SCHEMAS :=")
+    )
+    pins = set(line.removeprefix("TF_SCHEMAS :=").split())
+    assert pins and pins <= set(schema_packages()), pins - set(schema_packages())
+    assert any(pin.startswith(f"cdktn-provider-{'aws' if cloud == 'aws' else 'google'}==") for pin in pins), pins
