@@ -205,6 +205,7 @@ MODEL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,99}$")
 # (This file is a Jinja template: no double braces in patterns, hence no f-strings.)
 URL = "https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~/-]*)?"
 AWS_ID = "(?P<account>[0-9]{12})"
+GUID = "[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}"
 GCP_PROJECT = r"[a-z][a-z0-9-]{4,28}[a-z0-9]"
 GCP_LOCATION = "projects/(?P<project>" + GCP_PROJECT + ")/locations/(?P<region>[a-z0-9-]+)"
 PLATFORM_ANSWERS: dict[str, dict[str, tuple[str, str]]] = {
@@ -245,7 +246,21 @@ PLATFORM_ANSWERS: dict[str, dict[str, tuple[str, str]]] = {
         ),
         "gcp_mlflow_tracking_url": (URL, "an https URL"),
     },
-    "azure": {},
+    "azure": {
+        "azure_tenant_id": (GUID, "a GUID (the Entra ID tenant id)"),
+        "azure_subscription_id": (GUID, "a GUID (the subscription id)"),
+        "azure_state_resource_group": (
+            r"[-\w.()]{0,89}[-\w()]",
+            "a resource group name (1-90 letters, digits, -_.(), not ending in .)",
+        ),
+        "azure_key_vault_key_id": (
+            r"https://[A-Za-z](-?[A-Za-z0-9]){2,23}\.vault\.azure\.net/keys/[A-Za-z0-9-]{1,127}(/[0-9a-f]{32})?",
+            "a Key Vault key id (https://<vault>.vault.azure.net/keys/<name>)",
+        ),
+        "azure_mlflow_tracking_url": (URL, "an https URL"),
+        "azure_mlflow_client_id": (GUID, "a GUID (the client id of the tracking server's Entra application)"),
+        "azure_mlflow_principal_id": (GUID, "a GUID (the principal id of the tracking server's identity)"),
+    },
 }
 # A named group of those patterns -> the answer it must equal, and what to do otherwise.
 SAME = {
