@@ -21,7 +21,7 @@ OPTION_PATHS: dict[str, dict[str, list[str]]] = {
         # terraform/github reads the project stack's state: it comes with each cloud's stack.
         "aws": ["terraform/aws", "terraform/github"],
         "gcp": ["terraform/gcp", "terraform/github"],
-        "azure": ["terraform/azure"],
+        "azure": ["terraform/azure", "terraform/github"],
     },
 }
 

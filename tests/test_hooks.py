@@ -117,6 +117,21 @@ BAD_ANSWERS: dict[str, tuple[dict[str, str], str]] = {
         {"cloud_provider": "gcp", "gcp_mlflow_service": "https://mlflow-1.europe-west1.run.app"},
         "gcp_mlflow_service: 'https://mlflow-1.europe-west1.run.app' is not a Cloud Run service name",
     ),
+    "azure tenant that is not a GUID": (
+        {"cloud_provider": "azure", "azure_tenant_id": "contoso.onmicrosoft.com"},
+        "azure_tenant_id: 'contoso.onmicrosoft.com' is not a GUID (the Entra ID tenant id)",
+    ),
+    "azure key given as a resource id": (
+        {
+            "cloud_provider": "azure",
+            "azure_key_vault_key_id": "/subscriptions/x/resourceGroups/y/providers/Microsoft.KeyVault/vaults/kv/keys/data",
+        },
+        "is not a Key Vault key id (https://<vault>.vault.azure.net/keys/<name>)",
+    ),
+    "azure resource group ending with a dot": (
+        {"cloud_provider": "azure", "azure_state_resource_group": "state."},
+        "azure_state_resource_group: 'state.' is not a resource group name",
+    ),
     "gcp tracking URL over http": (
         {"cloud_provider": "gcp", "gcp_mlflow_tracking_url": "http://mlflow.example.com"},
         "gcp_mlflow_tracking_url: 'http://mlflow.example.com' is not an https URL",

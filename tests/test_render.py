@@ -91,7 +91,7 @@ BASE_FILES = [
 CLOUD_FOLDERS = {
     "aws": ("terraform/aws", "terraform/github"),
     "gcp": ("terraform/gcp", "terraform/github"),
-    "azure": ("terraform/azure",),
+    "azure": ("terraform/azure", "terraform/github"),
 }
 # Folders whose content is the same for every answer: expected = what the template holds there.
 SHARED_FOLDERS = (
@@ -140,7 +140,6 @@ def test_exact_files_for_the_answers(name: str, renders: dict[str, Path]) -> Non
     assert files_of(project) == expected
     for folders in CLOUD_FOLDERS.values():
         for folder in folders:
-            # Azure has no project Terraform yet: a folder exists only once it has files.
             assert (project / folder).exists() == (folder in CLOUD_FOLDERS[cloud] and bool(template_files(folder))), (
                 folder
             )

@@ -1,5 +1,6 @@
-"""A tracking server that takes a bearer token (MLflow on Cloud Run, GCP): MLflow sends the
-MLFLOW_TRACKING_TOKEN that the GCP cloud-auth action mints, and a missing or wrong token is one line.
+"""A tracking server that takes a bearer token (MLflow on Cloud Run on GCP, on Container Apps
+with Entra ID authentication on Azure): MLflow sends the MLFLOW_TRACKING_TOKEN that the cloud-auth
+action mints, and a missing or wrong token is one line.
 
 In front of the session's real `mlflow server` sits a small proxy that does what Cloud Run's IAM
 check does for this purpose: a request without `Authorization: Bearer <the expected token>` gets
@@ -75,14 +76,15 @@ def proxy(mlflow_server: str) -> Iterator[TokenProxy]:
     made.server.shutdown()
 
 
-@pytest.fixture(scope="module")
-def gcp_project(tmp_path_factory: pytest.TempPathFactory, mlflow_server: str) -> Path:
-    project = render(tmp_path_factory.mktemp("token"), cloud_provider="gcp", project_slug="token-check")
+@pytest.fixture(scope="module", params=["gcp", "azure"])
+def token_project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, mlflow_server: str) -> Path:
+    cloud = request.param
+    project = render(tmp_path_factory.mktemp("token"), cloud_provider=cloud, project_slug=f"token-{cloud}")
     git_init(project)
     # The model the desired state names exists, so that status has something to read.
     request = urllib.request.Request(
         f"{mlflow_server}/api/2.0/mlflow/registered-models/create",
-        data=json.dumps({"name": "token_check"}).encode(),
+        data=json.dumps({"name": f"token_{cloud}"}).encode(),
         headers={"Content-Type": "application/json"},
     )
     urllib.request.urlopen(request, timeout=10).close()
@@ -103,26 +105,29 @@ def gcp_project(tmp_path_factory: pytest.TempPathFactory, mlflow_server: str) ->
     ids=["missing", "wrong audience", "not an invoker"],
 )
 def test_a_missing_or_refused_token_is_one_line(
-    gcp_project: Path, proxy: TokenProxy, shared_env: Any, token: str | None, expected: str
+    token_project: Path, proxy: TokenProxy, shared_env: Any, token: str | None, expected: str
 ) -> None:
     env = project_command_env(shared_env("3.11"))
     env.pop("MLFLOW_TRACKING_TOKEN", None)
     env.update(MLFLOW_TRACKING_URI=proxy.url, **({"MLFLOW_TRACKING_TOKEN": token} if token else {}))
-    done = make(gcp_project, "promote-status", env=env, check=False)
+    done = make(token_project, "promote-status", env=env, check=False)
     assert done.returncode != 0
     lines = [line for line in done.stderr.splitlines() if line.strip() and not line.startswith("make")]
     assert len(lines) == 1 and expected in lines[0] and "Traceback" not in done.stderr, done.stderr
 
 
 @pytest.mark.slow
-def test_the_token_reaches_a_real_server_through_mlflow(gcp_project: Path, proxy: TokenProxy, shared_env: Any) -> None:
+def test_the_token_reaches_a_real_server_through_mlflow(
+    token_project: Path, proxy: TokenProxy, shared_env: Any
+) -> None:
     env = project_command_env(shared_env("3.11"))
     env.update(MLFLOW_TRACKING_URI=proxy.url, MLFLOW_TRACKING_TOKEN=GOOD)
     before = len(proxy.seen)
-    done = make(gcp_project, "promote-status", "FORMAT=json", env=env, check=False)
+    done = make(token_project, "promote-status", "FORMAT=json", env=env, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     print(done.stdout)
-    assert json.loads(done.stdout[done.stdout.index("{") :])["model"] == "token_check"  # read through the proxy
+    model = token_project.name.replace("-", "_")
+    assert json.loads(done.stdout[done.stdout.index("{") :])["model"] == model  # read through the proxy
     calls = proxy.seen[before:]
     # Past /health, MLflow's own client sent the bearer token on its REST calls to the server.
     assert any(path.startswith("/api/2.0/mlflow/") for path, _ in calls), calls

@@ -15,6 +15,14 @@ terraform {
     bucket = "{{ cookiecutter.tf_state_bucket }}"
     prefix = "{{ cookiecutter.project_slug }}/github"
   }
+{%- elif cookiecutter.cloud_provider == "azure" %}
+  backend "azurerm" {
+    resource_group_name  = "{{ cookiecutter.azure_state_resource_group }}"
+    storage_account_name = "{{ cookiecutter.tf_state_bucket }}"
+    container_name       = "tfstate"
+    key                  = "{{ cookiecutter.project_slug }}/github.tfstate"
+    use_azuread_auth     = true
+  }
 {%- endif %}
 }
 
@@ -37,6 +45,15 @@ locals {
     project_state = {
       bucket = "{{ cookiecutter.tf_state_bucket }}"
       prefix = "{{ cookiecutter.project_slug }}/gcp/project"
+    }
+{%- elif cookiecutter.cloud_provider == "azure" %}
+    project_state_backend = "azurerm"
+    project_state = {
+      resource_group_name  = "{{ cookiecutter.azure_state_resource_group }}"
+      storage_account_name = "{{ cookiecutter.tf_state_bucket }}"
+      container_name       = "tfstate"
+      key                  = "{{ cookiecutter.project_slug }}/azure/project.tfstate"
+      use_azuread_auth     = true
     }
 {%- endif %}
   }
