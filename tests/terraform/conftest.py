@@ -10,20 +10,26 @@ from cookiecutter.main import cookiecutter
 from helpers.project import TEMPLATE
 
 
+def _render(tmp_path_factory, cloud: str) -> Path:
+    out = tmp_path_factory.mktemp(f"tf-render-{cloud}")
+    return Path(
+        cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(out), extra_context={"cloud_provider": cloud})
+    )
+
+
 @pytest.fixture(scope="session")
 def aws_project(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("tf-render")
-    return Path(
-        cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(out), extra_context={"cloud_provider": "aws"})
-    )
+    return _render(tmp_path_factory, "aws")
 
 
 @pytest.fixture(scope="session")
 def gcp_project(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("tf-render-gcp")
-    return Path(
-        cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(out), extra_context={"cloud_provider": "gcp"})
-    )
+    return _render(tmp_path_factory, "gcp")
+
+
+@pytest.fixture(scope="session")
+def azure_project(tmp_path_factory) -> Path:
+    return _render(tmp_path_factory, "azure")
 
 
 @pytest.fixture(scope="session")

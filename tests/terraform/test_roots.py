@@ -1,6 +1,7 @@
-"""Every Terraform root of a rendered AWS and GCP project, and each cloud's platform stack, passes
-the toolchain: terraform fmt, the offline schema check (aws 6.69.1, google/google-beta 8.7.0, github
-6.13.0), the structural rules and checkov (0 failed checks)."""
+"""Every Terraform root of a rendered AWS, GCP and Azure project, and each cloud's platform stack,
+passes the toolchain: terraform fmt, the offline schema check (aws 6.69.1, google/google-beta 8.7.0,
+azurerm 5.10.0, azuread 3.10.0, azapi 2.13.0, github 6.13.0), the structural rules and checkov
+(0 failed checks)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from hcl2.utils import SerializationOptions
 from helpers.project import DEFAULTS, PROJECT_TEMPLATE, TEMPLATE, checkov_command, checkov_env
 from helpers.terraform import terraform_binary
 
-CLOUDS = ("aws", "gcp")
+CLOUDS = ("aws", "gcp", "azure")
 # (cloud, path inside the rendered project, or an absolute path for the template's platform stacks)
 ROOTS = {
     "aws-platform": ("aws", TEMPLATE / "terraform" / "aws"),
@@ -28,12 +29,16 @@ ROOTS = {
     "gcp-project": ("gcp", "terraform/gcp"),
     "gcp-serving": ("gcp", "terraform/gcp/serving"),
     "gcp-github": ("gcp", "terraform/github"),
+    "azure-platform": ("azure", TEMPLATE / "terraform" / "azure"),
+    "azure-project": ("azure", "terraform/azure"),
+    "azure-serving": ("azure", "terraform/azure/serving"),
+    "azure-github": ("azure", "terraform/github"),
 }
 
 
 @pytest.fixture(scope="session")
-def cloud_projects(aws_project, gcp_project) -> dict[str, Path]:
-    return {"aws": aws_project, "gcp": gcp_project}
+def cloud_projects(aws_project, gcp_project, azure_project) -> dict[str, Path]:
+    return {"aws": aws_project, "gcp": gcp_project, "azure": azure_project}
 
 
 def root_path(name: str, projects: dict[str, Path]) -> Path:
@@ -71,13 +76,13 @@ def test_cli_reports_counts(cloud, cloud_projects, capsys):
     err = capsys.readouterr().err
     assert code == 0, err
     match = re.search(r"(\d+) module\(s\), (\d+) resource and (\d+) data", err)
-    # Four roots and the bucket module, whose resources count once, in the project's folder.
-    assert match and int(match.group(1)) == 5 and int(match.group(2)) >= 40, err
+    # Four roots, and on AWS and GCP the bucket module in the project's folder.
+    assert match and int(match.group(1)) == (4 if cloud == "azure" else 5) and int(match.group(2)) >= 40, err
     print(f"tfcheck {cloud}: {err.strip()}")
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["aws-platform", "aws-project", "gcp-platform", "gcp-project"])
+@pytest.mark.parametrize("name", [f"{cloud}-{part}" for cloud in CLOUDS for part in ("platform", "project")])
 def test_checkov(name, cloud_projects, tmp_path):
     """checkov once per platform stack and once per rendered project's terraform/ (its project,
     serving and github roots): 0 failed, and every skip has a reason. Counts are printed per root."""
@@ -277,4 +282,34 @@ def test_projects_check_against_the_schemas_the_template_checks(cloud, cloud_pro
     )
     pins = set(line.removeprefix("TF_SCHEMAS :=").split())
     assert pins and pins <= set(schema_packages()), pins - set(schema_packages())
-    assert any(pin.startswith(f"cdktn-provider-{'aws' if cloud == 'aws' else 'google'}==") for pin in pins), pins
+    assert any(
+        pin.startswith(f"cdktn-provider-{ {'gcp': 'google', 'azure': 'azurerm'}.get(cloud, cloud) }==") for pin in pins
+    ), pins
+
+
+def test_contract_azure_ci_identities_are_exact_subjects_and_least_privilege(azure_project):
+    """Contract test of the rendered Azure RBAC (no Entra or ARM emulator runs here): each CI
+    identity has one federated credential for one exact subject, nothing is granted at
+    subscription scope, and the PR identity writes only through conditions and never deletes."""
+    stack = azure_project / "terraform" / "azure"
+    ci = hcl(stack)
+    local = {k: v for block in ci["locals"] for k, v in block.items()}
+    assert local["ci_subjects"] == {
+        "pr": "repo:${local.answers.repository}:pull_request",
+        "deploy": "repo:${local.answers.repository}:environment:production",
+    }
+    resources = {(t, n): body for entry in ci["resource"] for t, named in entry.items() for n, body in named.items()}
+    credentials = [body for (t, _), body in resources.items() if t == "azurerm_federated_identity_credential"]
+    assert len(credentials) == 1 and credentials[0]["for_each"] == "${local.ci_subjects}"
+    assert credentials[0]["subject"] == "${each.value}"
+    assert credentials[0]["issuer"] == "https://token.actions.githubusercontent.com"
+    assert credentials[0]["audience"] == ["api://AzureADTokenExchange"]
+    writer = resources[("azurerm_role_definition", "blob_writer")]["permissions"][0]
+    assert not [a for a in writer["actions"] + writer["data_actions"] if "delete" in a.lower()], writer
+    for name, grant in local["ci_grants"].items():
+        assert grant["role"] not in ("Owner", "User Access Administrator"), name
+        assert "/subscriptions/" not in grant["scope"] or "resourceGroups" in grant["scope"], name
+        if grant["identity"] == "pr":
+            assert grant["role"] in ("Reader", "Storage Blob Data Reader", "${local.blob_writer}"), name
+            if grant["role"] == "${local.blob_writer}":
+                assert grant["condition"] not in (None, "null"), name
