@@ -254,8 +254,8 @@ PLATFORM_ANSWERS: dict[str, dict[str, tuple[str, str]]] = {
             "a resource group name (1-90 letters, digits, -_.(), not ending in .)",
         ),
         "azure_key_vault_key_id": (
-            r"https://[A-Za-z](-?[A-Za-z0-9]){2,23}\.vault\.azure\.net/keys/[A-Za-z0-9-]{1,127}(/[0-9a-f]{32})?",
-            "a Key Vault key id (https://<vault>.vault.azure.net/keys/<name>)",
+            r"https://[A-Za-z](-?[A-Za-z0-9]){2,23}\.vault\.azure\.net/keys/[A-Za-z0-9-]{1,127}",
+            "a versionless Key Vault key id (https://<vault>.vault.azure.net/keys/<name>: storage follows rotations)",
         ),
         "azure_mlflow_tracking_url": (URL, "an https URL"),
         "azure_mlflow_client_id": (GUID, "a GUID (the client id of the tracking server's Entra application)"),

@@ -4,11 +4,12 @@ provider "azurerm" {
   subscription_id = var.subscription_id
   # Shared keys are off on every account here: data-plane calls use Entra ID too.
   storage_use_azuread = true
-  # azurerm 5 registers no resource providers by default: the ones this stack uses (projects
-  # add Microsoft.ContainerRegistry, Microsoft.MachineLearningServices... in their stacks).
+  # azurerm 5 registers no resource providers by default: the ones this stack and the project
+  # stacks use (registration is subscription-wide, which the projects' CI identities may not do).
   resource_providers_to_register = [
     "Microsoft.App",
     "Microsoft.Consumption",
+    "Microsoft.ContainerRegistry",
     "Microsoft.DBforPostgreSQL",
     "Microsoft.Insights",
     "Microsoft.KeyVault",

@@ -152,13 +152,28 @@ def test_rendered_answers(aws_project):
         assert re.search(rf"^\s*{name}\s*=", variables, re.M), name
 
 
+# The subjects each CI identity trusts, the same on every cloud: pull requests and main for pr
+# (promote.yml's `propose` runs on main outside any environment), the production environment
+# for deploy. Nothing else: no wildcard, no other branch, no fork.
+CI_TRUST = {
+    "pr_pull_request": {"identity": "pr", "subject": "repo:${local.answers.repository}:pull_request"},
+    "pr_main": {"identity": "pr", "subject": "repo:${local.answers.repository}:ref:refs/heads/main"},
+    "deploy_production": {"identity": "deploy", "subject": "repo:${local.answers.repository}:environment:production"},
+}
+
+
+def ci_locals(stack: Path) -> dict:
+    return {k: v for block in hcl(stack)["locals"] for k, v in block.items()}
+
+
 def test_ci_role_trust_is_per_repository(aws_project):
-    """The PR role trusts only pull_request, the deploy role only the production environment."""
-    text = (aws_project / "terraform" / "aws" / "ci_roles.tf").read_text()
-    assert 'pr     = "repo:${local.answers.repository}:pull_request"' in text
-    assert 'deploy = "repo:${local.answers.repository}:environment:production"' in text
-    assert "StringLike" not in text.split("ci_trust")[1].split("resource")[0]  # no wildcards in trust
-    answers = (aws_project / "terraform" / "aws" / "answers.tf").read_text()
+    """The PR role trusts pull requests and main, the deploy role only the production environment."""
+    stack = aws_project / "terraform" / "aws"
+    assert ci_locals(stack)["ci_trust"] == CI_TRUST
+    text = (stack / "ci_roles.tf").read_text()
+    trust = text.split('data "aws_iam_policy_document" "ci_trust"')[1].split("resource")[0]
+    assert "StringLike" not in trust and "values   = each.value" in trust  # exact subjects only
+    answers = (stack / "answers.tf").read_text()
     assert re.search(rf'repository += "[A-Za-z0-9-]+/{aws_project.name}"', answers), answers
 
 
@@ -237,21 +252,17 @@ def test_contract_gcp_ci_identities_are_exact_subjects_and_least_privilege(gcp_p
     text = "\n".join(tf.read_text() for tf in sorted(stack.rglob("*.tf")))
     repository = f"{DEFAULTS['github_owner']}/{gcp_project.name}"
     ci = hcl(stack)
-    subjects = next(block["ci_subjects"] for block in ci["locals"] if "ci_subjects" in block)
-    assert subjects == {
-        "pr": "repo:${local.answers.repository}:pull_request",
-        "deploy": "repo:${local.answers.repository}:environment:production",
-    }
+    assert ci_locals(stack)["ci_trust"] == CI_TRUST
     assert re.search(rf'repository += "{repository}"', (stack / "answers.tf").read_text())
     (federation,) = [
         r["google_service_account_iam_member"]["ci_federation"]
         for r in ci["resource"]
         if "ci_federation" in r.get("google_service_account_iam_member", {})
     ]
-    assert federation["role"] == "roles/iam.workloadIdentityUser"
+    assert federation["role"] == "roles/iam.workloadIdentityUser" and federation["for_each"] == "${local.ci_trust}"
     assert (
         federation["member"].startswith("principal://iam.googleapis.com/")
-        and "/subject/${each.value}" in federation["member"]
+        and "/subject/${each.value.subject}" in federation["member"]
     )
     assert "principalSet://" not in text  # never a whole set of GitHub identities
     assert not re.search(r'"roles/(owner|editor|viewer)"', text)
@@ -294,14 +305,11 @@ def test_contract_azure_ci_identities_are_exact_subjects_and_least_privilege(azu
     stack = azure_project / "terraform" / "azure"
     ci = hcl(stack)
     local = {k: v for block in ci["locals"] for k, v in block.items()}
-    assert local["ci_subjects"] == {
-        "pr": "repo:${local.answers.repository}:pull_request",
-        "deploy": "repo:${local.answers.repository}:environment:production",
-    }
+    assert local["ci_trust"] == CI_TRUST
     resources = {(t, n): body for entry in ci["resource"] for t, named in entry.items() for n, body in named.items()}
     credentials = [body for (t, _), body in resources.items() if t == "azurerm_federated_identity_credential"]
-    assert len(credentials) == 1 and credentials[0]["for_each"] == "${local.ci_subjects}"
-    assert credentials[0]["subject"] == "${each.value}"
+    assert len(credentials) == 1 and credentials[0]["for_each"] == "${local.ci_trust}"
+    assert credentials[0]["subject"] == "${each.value.subject}"
     assert credentials[0]["issuer"] == "https://token.actions.githubusercontent.com"
     assert credentials[0]["audience"] == ["api://AzureADTokenExchange"]
     writer = resources[("azurerm_role_definition", "blob_writer")]["permissions"][0]

@@ -1,5 +1,5 @@
 # CI roles assumed by GitHub Actions through OIDC, trusted for THIS repository only:
-#   pr:     subject "pull_request"            -> read data, push DVC outputs, log and register
+#   pr:     subjects "pull_request", "ref:refs/heads/main" -> read data, push DVC outputs, log and register
 #                                                candidate versions (never an alias), terraform plan
 #   deploy: subject "environment:production"  -> promotion (registry aliases) and terraform apply
 # Each identity may do exactly what its workflow steps do: the template repository's
@@ -8,17 +8,22 @@
 # (required reviewers, main only: see terraform/github), so a PR can never assume it.
 
 locals {
-  ci_subjects = {
-    pr     = "repo:${local.answers.repository}:pull_request"
-    deploy = "repo:${local.answers.repository}:environment:production"
+  # Who may become each identity: exact OIDC subjects of THIS repository. Besides pull requests,
+  # pr serves jobs on main outside any environment (promote.yml's `propose`, dispatched on main:
+  # it reads the registry and opens a PR): code on main is reviewed, unlike a PR's.
+  ci_trust = {
+    pr_pull_request   = { identity = "pr", subject = "repo:${local.answers.repository}:pull_request" }
+    pr_main           = { identity = "pr", subject = "repo:${local.answers.repository}:ref:refs/heads/main" }
+    deploy_production = { identity = "deploy", subject = "repo:${local.answers.repository}:environment:production" }
   }
+  ci_subjects      = { for identity in ["pr", "deploy"] : identity => [for t in values(local.ci_trust) : t.subject if t.identity == identity] }
   state_prefix_arn = "arn:aws:s3:::${local.answers.tf_state_bucket}/${local.answers.project}"
   mlflow_arn       = local.answers.mlflow_tracking_server_arn
 }
 
 data "aws_iam_policy_document" "ci_trust" {
   for_each = local.ci_subjects
-  #checkov:skip=CKV_AWS_358:sub is one exact repo-scoped subject per role (local.ci_subjects); checkov cannot resolve for_each values.
+  #checkov:skip=CKV_AWS_358:sub is a list of exact repo-scoped subjects per role (local.ci_trust); checkov cannot resolve for_each values.
 
   statement {
     actions = ["sts:AssumeRoleWithWebIdentity"]
@@ -34,7 +39,7 @@ data "aws_iam_policy_document" "ci_trust" {
     condition {
       test     = "StringEquals"
       variable = "token.actions.githubusercontent.com:sub"
-      values   = [each.value]
+      values   = each.value
     }
   }
 }
@@ -43,7 +48,7 @@ resource "aws_iam_role" "ci" {
   for_each = local.ci_subjects
 
   name                 = "${local.name}-ci-${each.key}"
-  description          = "GitHub Actions (${each.value})"
+  description          = "GitHub Actions (${join(", ", each.value)})"
   assume_role_policy   = data.aws_iam_policy_document.ci_trust[each.key].json
   max_session_duration = 3600
 }

@@ -1,7 +1,7 @@
 # CI identities for GitHub Actions: user-assigned managed identities, each trusting ONE subject
 # of THIS repository through one federated credential (azure/login exchanges the job's OIDC
 # token for the identity's Entra token; no secret exists):
-#   pr:     "repo:<owner>/<repo>:pull_request"           -> read data, push DVC objects, log runs,
+#   pr:     "repo:<owner>/<repo>:pull_request", "...:ref:refs/heads/main" -> read data, push DVC objects, log runs,
 #                                                           terraform plan
 #   deploy: "repo:<owner>/<repo>:environment:production" -> promotion, serving image, terraform apply
 # The deploy subject exists only for jobs in the protected `production` environment (required
@@ -21,10 +21,15 @@ resource "azurerm_resource_group" "ci" {
 }
 
 locals {
-  ci_subjects = {
-    pr     = "repo:${local.answers.repository}:pull_request"
-    deploy = "repo:${local.answers.repository}:environment:production"
+  # Who may become each identity: exact OIDC subjects of THIS repository. Besides pull requests,
+  # pr serves jobs on main outside any environment (promote.yml's `propose`, dispatched on main:
+  # it reads the registry and opens a PR): code on main is reviewed, unlike a PR's.
+  ci_trust = {
+    pr_pull_request   = { identity = "pr", subject = "repo:${local.answers.repository}:pull_request" }
+    pr_main           = { identity = "pr", subject = "repo:${local.answers.repository}:ref:refs/heads/main" }
+    deploy_production = { identity = "deploy", subject = "repo:${local.answers.repository}:environment:production" }
   }
+  ci_subjects   = { for identity in ["pr", "deploy"] : identity => [for t in values(local.ci_trust) : t.subject if t.identity == identity] }
   ci_principals = { for key, identity in azurerm_user_assigned_identity.ci : key => identity.principal_id }
 
   # ---- ABAC conditions (version 2.0) on blob data roles. A condition block names actions and an
@@ -148,14 +153,15 @@ resource "azurerm_user_assigned_identity" "ci" {
   tags                = local.tags
 }
 
+# One credential per subject (an identity holds at most 20).
 resource "azurerm_federated_identity_credential" "github" {
-  for_each = local.ci_subjects
+  for_each = local.ci_trust
 
-  name                      = "github-${each.key}"
-  user_assigned_identity_id = azurerm_user_assigned_identity.ci[each.key].id
+  name                      = "github-${replace(each.key, "_", "-")}"
+  user_assigned_identity_id = azurerm_user_assigned_identity.ci[each.value.identity].id
   issuer                    = "https://token.actions.githubusercontent.com"
   audience                  = ["api://AzureADTokenExchange"]
-  subject                   = each.value
+  subject                   = each.value.subject
 }
 
 resource "azurerm_role_assignment" "ci" {

@@ -82,3 +82,11 @@ output "repository_variables" {
     MLFLOW_ARTIFACT_LOCATION = "wasbs://${azurerm_storage_container.project["artifacts"].name}@${azurerm_storage_account.project.name}.blob.core.windows.net/mlflow"
   }
 }
+
+# The tracking server's application issues tokens only to principals holding its MLflow.Access
+# role, which the platform stack assigns (its variable mlflow_access_principal_ids): assigning app
+# roles needs Microsoft Graph rights that neither CI identity has, nor should have.
+output "mlflow_access_principal_ids" {
+  description = "Principal ids of both CI identities: add them to the platform stack's mlflow_access_principal_ids and apply it (docs/cloud/azure.md, bootstrap step 4)."
+  value       = values(local.ci_principals)
+}

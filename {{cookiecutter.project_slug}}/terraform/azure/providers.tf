@@ -9,8 +9,3 @@ provider "azurerm" {
   # OperationalInsights, Consumption and Storage once.
   resource_provider_registrations = "none"
 }
-
-# Entra ID (Microsoft Graph): the app role assignments of mlflow_access.tf.
-provider "azuread" {
-  tenant_id = local.answers.tenant_id
-}

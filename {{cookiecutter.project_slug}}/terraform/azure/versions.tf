@@ -8,10 +8,5 @@ terraform {
       # Checked offline against the 5.10.0 schema (tfcheck), which refuses a wider range.
       version = "~> 5.10.0"
     }
-    azuread = {
-      source = "hashicorp/azuread"
-      # Only for the CI identities' access to the tracking server (mlflow_access.tf).
-      version = "~> 3.10.0"
-    }
   }
 }

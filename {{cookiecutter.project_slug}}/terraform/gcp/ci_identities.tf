@@ -1,6 +1,6 @@
 # CI service accounts for GitHub Actions, reached through the platform's workload identity pool
 # and each trusted for ONE subject of THIS repository (the pool maps google.subject = assertion.sub):
-#   pr:     "repo:<owner>/<repo>:pull_request"          -> read data, push DVC outputs, log runs
+#   pr:     "repo:<owner>/<repo>:pull_request", "...:ref:refs/heads/main" -> read data, push DVC outputs, log runs
 #                                                          and candidate versions, terraform plan
 #   deploy: "repo:<owner>/<repo>:environment:production" -> promotion, serving, terraform apply
 # The deploy subject exists only for jobs in the protected `production` environment (required
@@ -19,11 +19,16 @@
 # in CI and go through a platform admin, by design.
 
 locals {
-  ci_subjects = {
-    pr     = "repo:${local.answers.repository}:pull_request"
-    deploy = "repo:${local.answers.repository}:environment:production"
+  # Who may become each identity: exact OIDC subjects of THIS repository. Besides pull requests,
+  # pr serves jobs on main outside any environment (promote.yml's `propose`, dispatched on main:
+  # it reads the registry and opens a PR): code on main is reviewed, unlike a PR's.
+  ci_trust = {
+    pr_pull_request   = { identity = "pr", subject = "repo:${local.answers.repository}:pull_request" }
+    pr_main           = { identity = "pr", subject = "repo:${local.answers.repository}:ref:refs/heads/main" }
+    deploy_production = { identity = "deploy", subject = "repo:${local.answers.repository}:environment:production" }
   }
-  ci_members = { for key, account in google_service_account.ci : key => account.member }
+  ci_subjects = { for identity in ["pr", "deploy"] : identity => [for t in values(local.ci_trust) : t.subject if t.identity == identity] }
+  ci_members  = { for key, account in google_service_account.ci : key => account.member }
 
   data      = module.storage.names["data"]
   artifacts = module.storage.names["artifacts"]
@@ -60,15 +65,15 @@ resource "google_service_account" "ci" {
 
   account_id   = "${local.short_name}-ci-${each.key}"
   display_name = "GitHub Actions: ${local.answers.repository} (${each.key})"
-  description  = "Workload identity for ${each.value} only."
+  description  = "Workload identity for ${join(", ", each.value)} only."
 }
 
 resource "google_service_account_iam_member" "ci_federation" {
-  for_each = local.ci_subjects
+  for_each = local.ci_trust
 
-  service_account_id = google_service_account.ci[each.key].name
+  service_account_id = google_service_account.ci[each.value.identity].name
   role               = "roles/iam.workloadIdentityUser"
-  member             = "principal://iam.googleapis.com/${local.wif_pool}/subject/${each.value}"
+  member             = "principal://iam.googleapis.com/${local.wif_pool}/subject/${each.value.subject}"
 }
 
 resource "google_storage_bucket_iam_member" "ci" {
