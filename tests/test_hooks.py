@@ -126,7 +126,7 @@ BAD_ANSWERS: dict[str, tuple[dict[str, str], str]] = {
             "cloud_provider": "azure",
             "azure_key_vault_key_id": "/subscriptions/x/resourceGroups/y/providers/Microsoft.KeyVault/vaults/kv/keys/data",
         },
-        "is not a Key Vault key id (https://<vault>.vault.azure.net/keys/<name>)",
+        "is not a versionless Key Vault key id (https://<vault>.vault.azure.net/keys/<name>",
     ),
     "azure resource group ending with a dot": (
         {"cloud_provider": "azure", "azure_state_resource_group": "state."},

@@ -4,9 +4,9 @@
 #
 # Entra issues tokens for the application only to principals assigned its MLflow.Access role
 # (app_role_assignment_required): without this, any user or identity of the tenant could get one.
-#   CI:      the platform engineer lists each project's CI managed identity in
-#            mlflow_access_principal_ids (or a project stack whose applier may assign app roles
-#            creates the assignment itself); after azure/login the workflow runs
+#   CI:      the platform engineer lists each project's CI managed identities (the project
+#            stack's output mlflow_access_principal_ids) in mlflow_access_principal_ids; after
+#            azure/login the workflow runs
 #            az account get-access-token --resource api://<client id> and sends the token as
 #            MLFLOW_TRACKING_TOKEN (valid about an hour).
 #   people:  members of mlflow_access_principal_ids (users or groups) open

@@ -129,8 +129,8 @@ resource "azurerm_storage_management_policy" "platform" {
   }
 }
 
-# Whoever applies uses the backend (backend.tf); project CI identities get the same role on
-# this container from the platform engineer (docs/cloud/azure.md).
+# Whoever applies uses the backend (backend.tf); each project stack grants its CI identities
+# a conditioned role on their own state prefix in this container (its first apply is an admin's).
 resource "azurerm_role_assignment" "deployer_state" {
   scope                = azurerm_storage_container.platform["tfstate"].id
   role_definition_name = "Storage Blob Data Contributor"

@@ -156,9 +156,11 @@ def test_rendered_answers(aws_project):
 # (promote.yml's `propose` runs on main outside any environment), the production environment
 # for deploy. Nothing else: no wildcard, no other branch, no fork.
 CI_TRUST = {
-    "pr_pull_request": {"identity": "pr", "subject": "repo:${local.answers.repository}:pull_request"},
-    "pr_main": {"identity": "pr", "subject": "repo:${local.answers.repository}:ref:refs/heads/main"},
-    "deploy_production": {"identity": "deploy", "subject": "repo:${local.answers.repository}:environment:production"},
+    "pr": {
+        "pull_request": "repo:${local.answers.repository}:pull_request",
+        "main": "repo:${local.answers.repository}:ref:refs/heads/main",
+    },
+    "deploy": {"production": "repo:${local.answers.repository}:environment:production"},
 }
 
 
@@ -259,7 +261,7 @@ def test_contract_gcp_ci_identities_are_exact_subjects_and_least_privilege(gcp_p
         for r in ci["resource"]
         if "ci_federation" in r.get("google_service_account_iam_member", {})
     ]
-    assert federation["role"] == "roles/iam.workloadIdentityUser" and federation["for_each"] == "${local.ci_trust}"
+    assert federation["role"] == "roles/iam.workloadIdentityUser" and federation["for_each"] == "${local.ci_federation}"
     assert (
         federation["member"].startswith("principal://iam.googleapis.com/")
         and "/subject/${each.value.subject}" in federation["member"]
@@ -308,7 +310,7 @@ def test_contract_azure_ci_identities_are_exact_subjects_and_least_privilege(azu
     assert local["ci_trust"] == CI_TRUST
     resources = {(t, n): body for entry in ci["resource"] for t, named in entry.items() for n, body in named.items()}
     credentials = [body for (t, _), body in resources.items() if t == "azurerm_federated_identity_credential"]
-    assert len(credentials) == 1 and credentials[0]["for_each"] == "${local.ci_trust}"
+    assert len(credentials) == 1 and credentials[0]["for_each"] == "${local.ci_federation}"
     assert credentials[0]["subject"] == "${each.value.subject}"
     assert credentials[0]["issuer"] == "https://token.actions.githubusercontent.com"
     assert credentials[0]["audience"] == ["api://AzureADTokenExchange"]

@@ -1,5 +1,6 @@
 # CI roles assumed by GitHub Actions through OIDC, trusted for THIS repository only:
-#   pr:     subjects "pull_request", "ref:refs/heads/main" -> read data, push DVC outputs, log and register
+#   pr:     subjects "pull_request", "ref:refs/heads/main"
+#                                             -> read data, push DVC outputs, log and register
 #                                                candidate versions (never an alias), terraform plan
 #   deploy: subject "environment:production"  -> promotion (registry aliases) and terraform apply
 # Each identity may do exactly what its workflow steps do: the template repository's
@@ -12,11 +13,15 @@ locals {
   # pr serves jobs on main outside any environment (promote.yml's `propose`, dispatched on main:
   # it reads the registry and opens a PR): code on main is reviewed, unlike a PR's.
   ci_trust = {
-    pr_pull_request   = { identity = "pr", subject = "repo:${local.answers.repository}:pull_request" }
-    pr_main           = { identity = "pr", subject = "repo:${local.answers.repository}:ref:refs/heads/main" }
-    deploy_production = { identity = "deploy", subject = "repo:${local.answers.repository}:environment:production" }
+    pr = {
+      pull_request = "repo:${local.answers.repository}:pull_request"
+      main         = "repo:${local.answers.repository}:ref:refs/heads/main"
+    }
+    deploy = {
+      production = "repo:${local.answers.repository}:environment:production"
+    }
   }
-  ci_subjects      = { for identity in ["pr", "deploy"] : identity => [for t in values(local.ci_trust) : t.subject if t.identity == identity] }
+  ci_subjects      = { for identity, subjects in local.ci_trust : identity => values(subjects) }
   state_prefix_arn = "arn:aws:s3:::${local.answers.tf_state_bucket}/${local.answers.project}"
   mlflow_arn       = local.answers.mlflow_tracking_server_arn
 }

@@ -1,7 +1,8 @@
-# CI identities for GitHub Actions: user-assigned managed identities, each trusting ONE subject
-# of THIS repository through one federated credential (azure/login exchanges the job's OIDC
-# token for the identity's Entra token; no secret exists):
-#   pr:     "repo:<owner>/<repo>:pull_request", "...:ref:refs/heads/main" -> read data, push DVC objects, log runs,
+# CI identities for GitHub Actions: user-assigned managed identities, each trusting exact
+# subjects of THIS repository, one federated credential per subject (azure/login exchanges the
+# job's OIDC token for the identity's Entra token; no secret exists):
+#   pr:     "repo:<owner>/<repo>:pull_request", "...:ref:refs/heads/main"
+#                                                        -> read data, push DVC objects, log runs,
 #                                                           terraform plan
 #   deploy: "repo:<owner>/<repo>:environment:production" -> promotion, serving image, terraform apply
 # The deploy subject exists only for jobs in the protected `production` environment (required
@@ -25,11 +26,17 @@ locals {
   # pr serves jobs on main outside any environment (promote.yml's `propose`, dispatched on main:
   # it reads the registry and opens a PR): code on main is reviewed, unlike a PR's.
   ci_trust = {
-    pr_pull_request   = { identity = "pr", subject = "repo:${local.answers.repository}:pull_request" }
-    pr_main           = { identity = "pr", subject = "repo:${local.answers.repository}:ref:refs/heads/main" }
-    deploy_production = { identity = "deploy", subject = "repo:${local.answers.repository}:environment:production" }
+    pr = {
+      pull_request = "repo:${local.answers.repository}:pull_request"
+      main         = "repo:${local.answers.repository}:ref:refs/heads/main"
+    }
+    deploy = {
+      production = "repo:${local.answers.repository}:environment:production"
+    }
   }
-  ci_subjects   = { for identity in ["pr", "deploy"] : identity => [for t in values(local.ci_trust) : t.subject if t.identity == identity] }
+  ci_subjects = { for identity, subjects in local.ci_trust : identity => values(subjects) }
+  # One binding per trusted subject: "pr-main" => { identity = "pr", subject = "repo:...:ref:refs/heads/main" }.
+  ci_federation = merge([for identity, subjects in local.ci_trust : { for name, subject in subjects : "${identity}-${name}" => { identity = identity, subject = subject } }]...)
   ci_principals = { for key, identity in azurerm_user_assigned_identity.ci : key => identity.principal_id }
 
   # ---- ABAC conditions (version 2.0) on blob data roles. A condition block names actions and an
@@ -155,7 +162,7 @@ resource "azurerm_user_assigned_identity" "ci" {
 
 # One credential per subject (an identity holds at most 20).
 resource "azurerm_federated_identity_credential" "github" {
-  for_each = local.ci_trust
+  for_each = local.ci_federation
 
   name                      = "github-${replace(each.key, "_", "-")}"
   user_assigned_identity_id = azurerm_user_assigned_identity.ci[each.value.identity].id

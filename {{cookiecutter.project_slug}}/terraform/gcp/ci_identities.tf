@@ -1,6 +1,8 @@
 # CI service accounts for GitHub Actions, reached through the platform's workload identity pool
-# and each trusted for ONE subject of THIS repository (the pool maps google.subject = assertion.sub):
-#   pr:     "repo:<owner>/<repo>:pull_request", "...:ref:refs/heads/main" -> read data, push DVC outputs, log runs
+# and each trusted for exact subjects of THIS repository (the pool maps google.subject =
+# assertion.sub):
+#   pr:     "repo:<owner>/<repo>:pull_request", "...:ref:refs/heads/main"
+#                                                       -> read data, push DVC outputs, log runs
 #                                                          and candidate versions, terraform plan
 #   deploy: "repo:<owner>/<repo>:environment:production" -> promotion, serving, terraform apply
 # The deploy subject exists only for jobs in the protected `production` environment (required
@@ -23,12 +25,18 @@ locals {
   # pr serves jobs on main outside any environment (promote.yml's `propose`, dispatched on main:
   # it reads the registry and opens a PR): code on main is reviewed, unlike a PR's.
   ci_trust = {
-    pr_pull_request   = { identity = "pr", subject = "repo:${local.answers.repository}:pull_request" }
-    pr_main           = { identity = "pr", subject = "repo:${local.answers.repository}:ref:refs/heads/main" }
-    deploy_production = { identity = "deploy", subject = "repo:${local.answers.repository}:environment:production" }
+    pr = {
+      pull_request = "repo:${local.answers.repository}:pull_request"
+      main         = "repo:${local.answers.repository}:ref:refs/heads/main"
+    }
+    deploy = {
+      production = "repo:${local.answers.repository}:environment:production"
+    }
   }
-  ci_subjects = { for identity in ["pr", "deploy"] : identity => [for t in values(local.ci_trust) : t.subject if t.identity == identity] }
-  ci_members  = { for key, account in google_service_account.ci : key => account.member }
+  ci_subjects = { for identity, subjects in local.ci_trust : identity => values(subjects) }
+  # One binding per trusted subject: "pr-main" => { identity = "pr", subject = "repo:...:ref:refs/heads/main" }.
+  ci_federation = merge([for identity, subjects in local.ci_trust : { for name, subject in subjects : "${identity}-${name}" => { identity = identity, subject = subject } }]...)
+  ci_members    = { for key, account in google_service_account.ci : key => account.member }
 
   data      = module.storage.names["data"]
   artifacts = module.storage.names["artifacts"]
@@ -69,7 +77,7 @@ resource "google_service_account" "ci" {
 }
 
 resource "google_service_account_iam_member" "ci_federation" {
-  for_each = local.ci_trust
+  for_each = local.ci_federation
 
   service_account_id = google_service_account.ci[each.value.identity].name
   role               = "roles/iam.workloadIdentityUser"
