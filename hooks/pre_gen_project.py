@@ -206,7 +206,7 @@ MODEL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,99}$")
 URL = "https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~/-]*)?"
 AWS_ID = "(?P<account>[0-9]{12})"
 GUID = "[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}"
-GCP_PROJECT = r"[a-z][a-z0-9-]{4,28}[a-z0-9]"
+GCP_PROJECT = "[a-z][a-z0-9-]{4,28}[a-z0-9]"
 GCP_LOCATION = "projects/(?P<project>" + GCP_PROJECT + ")/locations/(?P<region>[a-z0-9-]+)"
 PLATFORM_ANSWERS: dict[str, dict[str, tuple[str, str]]] = {
     "aws": {
@@ -217,7 +217,7 @@ PLATFORM_ANSWERS: dict[str, dict[str, tuple[str, str]]] = {
             "(arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com)",
         ),
         "aws_kms_key_arn": (
-            "arn:aws:kms:(?P<region>[a-z0-9-]+):" + AWS_ID + ":key/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}",
+            "arn:aws:kms:(?P<region>[a-z0-9-]+):" + AWS_ID + ":key/" + GUID,
             "the ARN of a KMS key (arn:aws:kms:<region>:<account>:key/<uuid>)",
         ),
         "aws_mlflow_tracking_server_arn": (

@@ -65,9 +65,9 @@ def preflight(uri: str) -> None:
                 else ("asks for a token and MLFLOW_TRACKING_TOKEN is not set")
             )
             raise RegistryError(
-                f"tracking server {uri} {problem} (HTTP 401): set MLFLOW_TRACKING_TOKEN to an ID token whose "
-                f"audience is {uri} (in CI the cloud-auth action does), or reach the server through "
-                "an authenticating local proxy (docs/cloud/<cloud>.md): registry untouched"
+                f"tracking server {uri} {problem} (HTTP 401): set MLFLOW_TRACKING_TOKEN to a fresh token for this "
+                "server (GCP: an ID token for its URL; Azure: for api://<its client id>; in CI the cloud-auth "
+                "action sets it), see docs/cloud/<cloud>.md: registry untouched"
             ) from None
         if exc.code == 403:
             raise RegistryError(
