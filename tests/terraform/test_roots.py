@@ -152,13 +152,13 @@ def test_rendered_answers(aws_project):
         assert re.search(rf"^\s*{name}\s*=", variables, re.M), name
 
 
-# The subjects each CI identity trusts, the same on every cloud: pull requests and main for pr
-# (promote.yml's `propose` runs on main outside any environment), the production environment
-# for deploy. Nothing else: no wildcard, no other branch, no fork.
+# The subjects each CI identity trusts, the same on every cloud: pull requests and the
+# promotion-proposal environment (promote.yml's `propose`, main only) for pr, the production
+# environment for deploy. Nothing else: no wildcard, no branch, no fork.
 CI_TRUST = {
     "pr": {
         "pull_request": "repo:${local.answers.repository}:pull_request",
-        "main": "repo:${local.answers.repository}:ref:refs/heads/main",
+        "proposal": "repo:${local.answers.repository}:environment:promotion-proposal",
     },
     "deploy": {"production": "repo:${local.answers.repository}:environment:production"},
 }

@@ -152,6 +152,51 @@ def test_hardening_rules(cloud: str, projects: dict[str, Path]) -> None:
                         assert set(command[1:]) <= targets, f"{where}: unknown target in `{line}`"
 
 
+# The file of each cloud's CI identities (their `ci_trust` local).
+CI_IDENTITIES = {"aws": "ci_roles.tf", "gcp": "ci_identities.tf", "azure": "ci_identities.tf"}
+
+
+def oidc_subjects(job: dict, triggers: set[str]) -> set[str]:
+    """The `sub` claims GitHub may give this job's OIDC token (repository prefix left out): the
+    environment's when the job names one, else the event's (pull_request) or the branch's."""
+    environment = job.get("environment")
+    if environment:
+        return {f"environment:{environment.get('name') if isinstance(environment, dict) else environment}"}
+    condition = str(job.get("if", ""))
+    events = {e for e in triggers if f"event_name == '{e}'" in condition} or triggers
+    return {"pull_request" if e == "pull_request" else "ref:refs/heads/main" for e in events}
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_each_cloud_job_runs_as_a_subject_its_identity_trusts(cloud: str, projects: dict[str, Path]) -> None:
+    """Across the seam between the workflows and the Terraform: a job asking cloud-auth for an
+    identity can only get it if the identity trusts the job's OIDC subject (else the cloud refuses
+    at run time: AssumeRoleWithWebIdentity denied, AADSTS70021, getAccessToken denied). And each
+    secret other than the workflow token is read only inside a dedicated environment."""
+    project = projects[cloud]
+    text = (project / f"terraform/{cloud}" / CI_IDENTITIES[cloud]).read_text()
+    block = text.split("ci_trust = {", 1)[1].split("\n  }\n", 1)[0]
+    trusted: dict[str, set[str]] = {}
+    for identity, body in re.findall(r"^    (\w+) = \{\n(.*?)^    \}", block, re.MULTILINE | re.DOTALL):
+        trusted[identity] = set(re.findall(r'"repo:\$\{local\.answers\.repository\}:([^"]+)"', body))
+    assert trusted.keys() >= {"pr", "deploy"}, trusted
+    used: dict[str, set[str]] = {}
+    for path in workflow_files(project):
+        workflow, triggers = load(path), set(workflow_triggers(path))
+        for job_id, job in workflow["jobs"].items():
+            where = f"{path.name}:{job_id}"
+            for step in steps_of(job):
+                if step.get("uses", "").startswith(CLOUD_AUTH):
+                    identity = step["with"]["identity"]
+                    subjects = oidc_subjects(job, triggers)
+                    assert subjects <= trusted[identity], f"{where}: {identity} trusts {trusted[identity]}, not {subjects}"
+                    used.setdefault(identity, set()).update(subjects)
+            for secret in re.findall(r"secrets\.(\w+)", str(job)):
+                assert secret == "GITHUB_TOKEN" or job.get("environment"), f"{where}: secret {secret} outside an environment"
+    # Nothing trusted that no job uses: each subject is a way in.
+    assert used == trusted, f"trusted but unused: { {k: trusted[k] - used.get(k, set()) for k in trusted} }"
+
+
 @pytest.mark.parametrize("cloud", CLOUDS)
 def test_every_action_is_pinned_to_a_known_commit(cloud: str, projects: dict[str, Path]) -> None:
     project = projects[cloud]

@@ -1,5 +1,5 @@
 # CI roles assumed by GitHub Actions through OIDC, trusted for THIS repository only:
-#   pr:     subjects "pull_request", "ref:refs/heads/main"
+#   pr:     subjects "pull_request", "environment:promotion-proposal"
 #                                             -> read data, push DVC outputs, log and register
 #                                                candidate versions (never an alias), terraform plan
 #   deploy: subject "environment:production"  -> promotion (registry aliases) and terraform apply
@@ -10,12 +10,12 @@
 
 locals {
   # Who may become each identity: exact OIDC subjects of THIS repository. Besides pull requests,
-  # pr serves jobs on main outside any environment (promote.yml's `propose`, dispatched on main:
-  # it reads the registry and opens a PR): code on main is reviewed, unlike a PR's.
+  # pr serves promote.yml's `propose` (it reads the registry and opens a PR), which runs in the
+  # promotion-proposal environment: main only (terraform/github), and it alone holds the PR token.
   ci_trust = {
     pr = {
       pull_request = "repo:${local.answers.repository}:pull_request"
-      main         = "repo:${local.answers.repository}:ref:refs/heads/main"
+      proposal     = "repo:${local.answers.repository}:environment:promotion-proposal"
     }
     deploy = {
       production = "repo:${local.answers.repository}:environment:production"

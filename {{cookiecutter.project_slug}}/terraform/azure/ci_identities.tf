@@ -1,7 +1,7 @@
 # CI identities for GitHub Actions: user-assigned managed identities, each trusting exact
 # subjects of THIS repository, one federated credential per subject (azure/login exchanges the
 # job's OIDC token for the identity's Entra token; no secret exists):
-#   pr:     "repo:<owner>/<repo>:pull_request", "...:ref:refs/heads/main"
+#   pr:     "repo:<owner>/<repo>:pull_request", "...:environment:promotion-proposal"
 #                                                        -> read data, push DVC objects, log runs,
 #                                                           terraform plan
 #   deploy: "repo:<owner>/<repo>:environment:production" -> promotion, serving image, terraform apply
@@ -23,19 +23,19 @@ resource "azurerm_resource_group" "ci" {
 
 locals {
   # Who may become each identity: exact OIDC subjects of THIS repository. Besides pull requests,
-  # pr serves jobs on main outside any environment (promote.yml's `propose`, dispatched on main:
-  # it reads the registry and opens a PR): code on main is reviewed, unlike a PR's.
+  # pr serves promote.yml's `propose` (it reads the registry and opens a PR), which runs in the
+  # promotion-proposal environment: main only (terraform/github), and it alone holds the PR token.
   ci_trust = {
     pr = {
       pull_request = "repo:${local.answers.repository}:pull_request"
-      main         = "repo:${local.answers.repository}:ref:refs/heads/main"
+      proposal     = "repo:${local.answers.repository}:environment:promotion-proposal"
     }
     deploy = {
       production = "repo:${local.answers.repository}:environment:production"
     }
   }
   ci_subjects = { for identity, subjects in local.ci_trust : identity => values(subjects) }
-  # One binding per trusted subject: "pr-main" => { identity = "pr", subject = "repo:...:ref:refs/heads/main" }.
+  # One binding per trusted subject: "pr-proposal" => { identity = "pr", subject = "repo:...:environment:promotion-proposal" }.
   ci_federation = merge([for identity, subjects in local.ci_trust : { for name, subject in subjects : "${identity}-${name}" => { identity = identity, subject = subject } }]...)
   ci_principals = { for key, identity in azurerm_user_assigned_identity.ci : key => identity.principal_id }
 

@@ -1,7 +1,7 @@
 # CI service accounts for GitHub Actions, reached through the platform's workload identity pool
 # and each trusted for exact subjects of THIS repository (the pool maps google.subject =
 # assertion.sub):
-#   pr:     "repo:<owner>/<repo>:pull_request", "...:ref:refs/heads/main"
+#   pr:     "repo:<owner>/<repo>:pull_request", "...:environment:promotion-proposal"
 #                                                       -> read data, push DVC outputs, log runs
 #                                                          and candidate versions, terraform plan
 #   deploy: "repo:<owner>/<repo>:environment:production" -> promotion, serving, terraform apply
@@ -22,19 +22,19 @@
 
 locals {
   # Who may become each identity: exact OIDC subjects of THIS repository. Besides pull requests,
-  # pr serves jobs on main outside any environment (promote.yml's `propose`, dispatched on main:
-  # it reads the registry and opens a PR): code on main is reviewed, unlike a PR's.
+  # pr serves promote.yml's `propose` (it reads the registry and opens a PR), which runs in the
+  # promotion-proposal environment: main only (terraform/github), and it alone holds the PR token.
   ci_trust = {
     pr = {
       pull_request = "repo:${local.answers.repository}:pull_request"
-      main         = "repo:${local.answers.repository}:ref:refs/heads/main"
+      proposal     = "repo:${local.answers.repository}:environment:promotion-proposal"
     }
     deploy = {
       production = "repo:${local.answers.repository}:environment:production"
     }
   }
   ci_subjects = { for identity, subjects in local.ci_trust : identity => values(subjects) }
-  # One binding per trusted subject: "pr-main" => { identity = "pr", subject = "repo:...:ref:refs/heads/main" }.
+  # One binding per trusted subject: "pr-proposal" => { identity = "pr", subject = "repo:...:environment:promotion-proposal" }.
   ci_federation = merge([for identity, subjects in local.ci_trust : { for name, subject in subjects : "${identity}-${name}" => { identity = identity, subject = subject } }]...)
   ci_members    = { for key, account in google_service_account.ci : key => account.member }
 

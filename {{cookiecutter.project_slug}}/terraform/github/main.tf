@@ -58,6 +58,31 @@ resource "github_repository_environment_deployment_policy" "main_only" {
   branch_pattern = "main"
 }
 
+# Environments that only scope a secret to the one job using it (zizmor's secrets-outside-env):
+# promotion-proposal holds PROMOTION_PR_TOKEN for promote.yml's `propose` (main only; the PR
+# identity trusts its OIDC subject), cost-estimate holds INFRACOST_API_KEY for terraform.yml's
+# `cost`, which runs on pull requests, so no branch rule. The secrets' values are set by hand.
+resource "github_repository_environment" "promotion_proposal" {
+  repository  = data.github_repository.this.name
+  environment = "promotion-proposal"
+
+  deployment_branch_policy {
+    protected_branches     = false
+    custom_branch_policies = true
+  }
+}
+
+resource "github_repository_environment_deployment_policy" "proposal_main_only" {
+  repository     = data.github_repository.this.name
+  environment    = github_repository_environment.promotion_proposal.environment
+  branch_pattern = "main"
+}
+
+resource "github_repository_environment" "cost_estimate" {
+  repository  = data.github_repository.this.name
+  environment = "cost-estimate"
+}
+
 resource "github_branch_protection" "main" {
   #checkov:skip=CKV_GIT_5:Approvals are var.required_approvals (default 1, small ML teams); code-owner review is always required.
   #checkov:skip=CKV_GIT_6:Signed commits need every contributor and bot to hold a signing key; opt in with require_signed_commits.
