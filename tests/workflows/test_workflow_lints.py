@@ -189,10 +189,14 @@ def test_each_cloud_job_runs_as_a_subject_its_identity_trusts(cloud: str, projec
                 if step.get("uses", "").startswith(CLOUD_AUTH):
                     identity = step["with"]["identity"]
                     subjects = oidc_subjects(job, triggers)
-                    assert subjects <= trusted[identity], f"{where}: {identity} trusts {trusted[identity]}, not {subjects}"
+                    assert subjects <= trusted[identity], (
+                        f"{where}: {identity} trusts {trusted[identity]}, not {subjects}"
+                    )
                     used.setdefault(identity, set()).update(subjects)
             for secret in re.findall(r"secrets\.(\w+)", str(job)):
-                assert secret == "GITHUB_TOKEN" or job.get("environment"), f"{where}: secret {secret} outside an environment"
+                assert secret == "GITHUB_TOKEN" or job.get("environment"), (
+                    f"{where}: secret {secret} outside an environment"
+                )
     # Nothing trusted that no job uses: each subject is a way in.
     assert used == trusted, f"trusted but unused: { {k: trusted[k] - used.get(k, set()) for k in trusted} }"
 

@@ -78,6 +78,24 @@ resource "github_repository_environment_deployment_policy" "proposal_main_only" 
   branch_pattern = "main"
 }
 
+# The scheduled registry backup (backup.yml): main only and no reviewers, so a schedule never
+# waits; the cloud's backup identity trusts only this environment's OIDC subject.
+resource "github_repository_environment" "backup" {
+  repository  = data.github_repository.this.name
+  environment = "backup"
+
+  deployment_branch_policy {
+    protected_branches     = false
+    custom_branch_policies = true
+  }
+}
+
+resource "github_repository_environment_deployment_policy" "backup_main_only" {
+  repository     = data.github_repository.this.name
+  environment    = github_repository_environment.backup.environment
+  branch_pattern = "main"
+}
+
 resource "github_repository_environment" "cost_estimate" {
   repository  = data.github_repository.this.name
   environment = "cost-estimate"
