@@ -55,7 +55,7 @@ GitHub tokens, so the moto copy of each role trusts the harness's admin user for
 `sts:AssumeRole` instead. The trust policies themselves are checked by the Terraform tests.
 
 Use: `AwsCiHarness(project, root, venv, mlflow_url)` for a rendered AWS project; `.run(identity,
-*targets)` runs `make` as `pr` or `deploy`; `.variant(name, of, edit)` adds an identity from an
+*targets)` runs `make` as `pr`, `deploy` or `backup` (every role of `aws_iam_role.ci`); `.variant(name, of, edit)` adds an identity from an
 edited ci_roles.tf; `.ledger` holds the calls (`report`, `summary`, `actions`, `denied`).
 
 For GCP and Azure: keep parts 1 and 2, give `MlflowGate` the cloud's `namer` and `decide` (their
@@ -436,8 +436,8 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 class _Parser:
     """Recursive descent over one HCL expression: templates, list/object literals and `for`
-    expressions, traversals (`a.b["c"]`), calls of `values`, `keys` and
-    `replace` (plain strings). Anything else raises."""
+    expressions, traversals (`a.b["c"]`), calls of `values`, `keys`, `merge`, `toset` (strings)
+    and `replace` (plain strings). Anything else raises."""
 
     def __init__(self, module: Module, text: str, pos: int, scope: dict[str, Any]) -> None:
         self.module, self.text, self.pos, self.scope = module, text, pos, scope
@@ -603,6 +603,10 @@ class _Parser:
         if name in ("values", "keys") and len(arguments) == 1 and isinstance(arguments[0], dict):
             ordered = sorted(arguments[0])  # Terraform returns both in lexical order of the keys
             return [arguments[0][k] for k in ordered] if name == "values" else ordered
+        if name == "toset" and len(arguments) == 1 and isinstance(arguments[0], list):
+            if not all(isinstance(a, str) for a in arguments[0]):
+                raise self.fail("toset() of anything but strings is not evaluated")
+            return sorted(set(arguments[0]))  # a set of strings: lexical order, as Terraform's
         if name == "merge" and all(isinstance(a, dict) for a in arguments):
             return {k: v for a in arguments for k, v in a.items()}
         if name == "replace" and len(arguments) == 3 and all(isinstance(a, str) for a in arguments):
@@ -1308,10 +1312,11 @@ class AwsCiHarness:
         return {**self.base_env, "AWS_ACCESS_KEY_ID": self.moto.key_id, "AWS_SECRET_ACCESS_KEY": self.moto.secret}
 
     def run(
-        self, identity: str, *targets: str, extra: dict[str, str] | None = None
+        self, identity: str, *targets: str, extra: dict[str, str] | None = None, step: str | None = None
     ) -> subprocess.CompletedProcess[str]:
-        """`make <targets>` as `identity`; its calls are recorded under the step `make <targets>`."""
-        self.ledger.step = f"make {' '.join(targets)}"
+        """`make <targets>` as `identity`; its calls are recorded under the step `make <targets>`
+        (or `step`, to tell two runs of one target apart)."""
+        self.ledger.step = step or f"make {' '.join(targets)}"
         try:
             return subprocess.run(
                 ["make", "--no-print-directory", "-C", str(self.project), *targets],

@@ -11,6 +11,9 @@ commands run with their credentials:
   the emulated artifact bucket as the role), `make report`, `make push`;
 - the promotion (promote.yml): `make promote-plan` as `pr`, `make promote` as `deploy`, and as `pr`,
   which must be refused (the PR identity never moves an alias);
+- the registry backup (backup.yml, identity `backup`): `make backup` to the data bucket's
+  registry-backup/ (BACKUP_URL) writes a snapshot, a second run copies nothing; the same command
+  as `pr` is refused its first write there, and `backup` can neither move an alias nor delete;
 - a role whose rendered ci_roles.tf lost one needed action fails its step with one clear line,
   and the harness names the denied action.
 
@@ -78,9 +81,14 @@ def ok(done: subprocess.CompletedProcess[str], what: str) -> None:
 
 
 def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
-    """The step's own error line (`<command>: ...`): exactly one, whatever else is logged (make's
-    `make: ***` line; MLflow's header-plugin warnings, which an http:// tracking URI causes here)."""
-    lines = [line for line in done.stderr.splitlines() if re.match(r"[a-z][\w-]*: ", line) and line[:4] != "make"]
+    """The step's own error line (`<command>: ...`, `dr backup: ...` for a subcommand): exactly
+    one, whatever else is logged (make's `make: ***` line; MLflow's header-plugin warnings, which
+    an http:// tracking URI causes here)."""
+    lines = [
+        line
+        for line in done.stderr.splitlines()
+        if re.match(r"[a-z][\w-]*( [a-z][\w-]*)?: ", line) and line[:4] != "make"
+    ]
     assert len(lines) == 1, f"expected one error line, got:\n{done.stderr[-4000:]}"
     return lines[0]
 
@@ -154,6 +162,39 @@ def promoted(trained: Trained) -> Promoted:
     git(harness.project, "revert", "--no-edit", "HEAD")
     ok(harness.run("deploy", "promote", extra=evidence), "make promote as deploy, after the revert")
     return Promoted(harness, version, refused, after_apply, alias(harness, "permissions_aws", "champion"))
+
+
+@dataclass
+class BackedUp:
+    harness: AwsCiHarness
+    url: str
+    refused: subprocess.CompletedProcess[str]  # `make backup` as the PR identity
+    first: subprocess.CompletedProcess[str]
+    second: subprocess.CompletedProcess[str]
+    seconds: dict[str, float]
+
+
+BACKUP_STEPS = ("make backup (first)", "make backup (again)")
+
+
+@pytest.fixture(scope="module")
+def backed_up(promoted: Promoted) -> BackedUp:
+    """backup.yml's step as the `backup` identity, on the registry that training and promotion
+    left (a version with lineage tags, evidence, a model card as description, aliases moved and
+    rolled back): `make backup` to BACKUP_URL, twice; first, the same command as `pr`."""
+    harness = promoted.harness
+    url = harness.variables["BACKUP_URL"]
+    # s3fs (the backup's client) reads the endpoint from botocore's own variable.
+    assert harness.recorder is not None
+    extra = {"BACKUP_URL": url, "AWS_ENDPOINT_URL_S3": harness.recorder.url}
+    seconds = {}
+    refused = harness.run("pr", "backup", extra=extra)
+    runs = []
+    for step in BACKUP_STEPS:
+        started = time.monotonic()
+        runs.append(harness.run("backup", "backup", extra=extra, step=step))
+        seconds[step] = time.monotonic() - started
+    return BackedUp(harness, url, refused, runs[0], runs[1], seconds)
 
 
 def test_pr_pipeline_runs_with_the_pr_role(trained: Trained) -> None:
@@ -231,6 +272,118 @@ def test_promotion_is_the_deploy_identity_only(promoted: Promoted) -> None:
     assert all(documented_sagemaker_action(a) for a in used), used
 
 
+def test_backup_runs_with_the_backup_role_only(backed_up: BackedUp) -> None:
+    """`make backup` as `backup`: registry reads, model files read from mlflow/, files added
+    under registry-backup/ of the data bucket only, nothing refused; a second run adds nothing.
+    As `pr` (which may read the data bucket but write only DVC objects) the same command is
+    refused its first write under registry-backup/, in one line, and the harness names it."""
+    harness = backed_up.harness
+    print("\n" + harness.ledger.report("backup", BACKUP_STEPS))
+    print(harness.ledger.report("pr", ["make backup"]))
+    print("backup: " + ", ".join(f"{k} {v:.1f} s" for k, v in backed_up.seconds.items()))
+    data, artifacts = (f"arn:aws:s3:::{harness.buckets[k]}" for k in ("data", "artifacts"))
+    assert backed_up.url == f"s3://{harness.buckets['data']}/registry-backup"
+
+    ok(backed_up.first, f"make backup as backup\n{harness.ledger.report('backup', BACKUP_STEPS[:1])}")
+    assert "backup: snapshot " in backed_up.first.stdout, backed_up.first.stdout
+    ok(backed_up.second, "make backup as backup, again")
+    assert "nothing new" in backed_up.second.stdout, backed_up.second.stdout
+    calls = [c for step in BACKUP_STEPS for c in harness.ledger.of("backup", step)]
+    assert calls and not [c for c in calls if c.allowed is False], harness.ledger.report("backup", BACKUP_STEPS)
+    assert not [c for c in calls if c.note.startswith("moto says")], [c for c in calls if c.note]
+    unchecked = {c.action for c in calls if c.allowed is None or c.action.startswith("mlflow-artifacts:")}
+    assert unchecked <= {"unmapped:GET /health"}, unchecked
+    # MLflow: reads only, each a documented action.
+    mlflow = {c.action.removeprefix("sagemaker-mlflow:") for c in calls if c.action.startswith("sagemaker-mlflow:")}
+    assert all(documented_sagemaker_action(f"sagemaker-mlflow:{a}") for a in mlflow), mlflow
+    assert {"GetRegisteredModel", "SearchModelVersions", "GetRun"} <= mlflow, sorted(mlflow)
+    assert all(a.startswith(("Get", "Search", "List")) for a in mlflow), sorted(mlflow)
+    # S3: the model files read under mlflow/ of the artifact bucket, writes only under registry-backup/.
+    reads = {c.resource for c in calls if c.action == "s3:GetObject"}
+    writes = [c.resource for c in calls if c.action == "s3:PutObject"]
+    assert any(r.startswith(f"{artifacts}/mlflow/") for r in reads), sorted(reads)
+    assert writes and all(w.startswith(f"{data}/registry-backup/") for w in writes), writes
+    assert any(w.endswith("/manifest.json") for w in writes), writes
+    assert not [c for c in harness.ledger.of("backup", BACKUP_STEPS[1]) if c.action == "s3:PutObject"]
+    assert "kms:GenerateDataKey" in {c.action for c in calls}  # static: the project key
+
+    # The PR identity: refused before it copies anything (it may not ask for a version's download
+    # URI, a deploy and backup action), in one line that the harness's record names; nothing written.
+    assert backed_up.refused.returncode != 0, backed_up.refused.stdout
+    line = one_line_error(backed_up.refused)
+    print(f"make backup as pr: {line}")
+    denied = harness.ledger.denied("pr", "make backup")
+    assert len(denied) == 1 and f"pr may not {denied[0].action}" in line, (line, denied)
+    assert not [c for c in harness.ledger.of("pr", "make backup") if c.action == "s3:PutObject"]
+
+
+def test_backup_without_its_write_fails(backed_up: BackedUp) -> None:
+    """ci_roles.tf without s3:PutObject under registry-backup/: `make backup` to a new location
+    under that prefix fails at its first write, in one line, and the harness names the refused
+    call (moto's decision, the rendered statements agreeing)."""
+    harness = backed_up.harness
+    harness.variant("backup-no-put", "backup", lambda tf: drop_action(tf, "WriteBackup", "s3:PutObject"))
+    assert harness.recorder is not None
+    url = f"{backed_up.url}/probe-{int(time.time())}"  # empty: everything must be written
+    failed = harness.run(
+        "backup-no-put", "backup", extra={"BACKUP_URL": url, "AWS_ENDPOINT_URL_S3": harness.recorder.url}
+    )
+    assert failed.returncode != 0, failed.stdout
+    line = one_line_error(failed)
+    print(f"\nmake backup without s3:PutObject: {line}")
+    assert line.startswith("dr backup:"), line
+    denied = harness.ledger.denied("backup-no-put")
+    data = f"arn:aws:s3:::{harness.buckets['data']}"
+    assert [c.action for c in denied] == ["s3:PutObject"], harness.ledger.report("backup-no-put")
+    assert denied[0].resource.startswith(f"{data}/registry-backup/probe-") and denied[0].how == "moto"
+    assert not denied[0].note, denied[0].note  # moto and the statements agree
+
+
+def test_backup_role_moves_no_alias_and_deletes_nothing(harness: AwsCiHarness) -> None:
+    """Static and through the gate / moto: no statement of the backup role allows an alias, a tag
+    or a delete; a direct alias call and an S3 delete under registry-backup/ are refused."""
+    backup = harness.identities["backup"]
+    writes = ALIAS_ACTIONS | {f"sagemaker-mlflow:{a}" for a in ("SetModelVersionTag", "UpdateModelVersion")}
+    writes |= {"sagemaker-mlflow:DeleteModelVersion", "sagemaker-mlflow:CreateModelVersion"}
+    for action in writes:
+        assert not decide(backup.role.statements, action, harness.mlflow_arn).allowed, action
+    request = urllib.request.Request(
+        f"{backup.gate.url}/api/2.0/mlflow/registered-models/alias",
+        data=json.dumps({"name": "anything", "alias": "champion", "version": "1"}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    harness.ledger.step = "POST registered-models/alias (direct)"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 403
+    assert json.loads(refused.value.read())["message"] == "backup may not sagemaker-mlflow:SetRegisteredModelAlias"
+    key = "registry-backup/probe.txt"
+    harness.ledger.step = "s3 DeleteObject (direct)"
+    assert harness.recorder is not None
+    import boto3
+    from botocore.config import Config
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=harness.recorder.url,  # through the recorder, which names the call
+        region_name=harness.region,
+        aws_access_key_id=backup.credentials["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=backup.credentials["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=backup.credentials["AWS_SESSION_TOKEN"],
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+    )
+    with pytest.raises(Exception, match="AccessDenied"):
+        s3.delete_object(Bucket=harness.buckets["data"], Key=key)
+    denied = harness.ledger.denied("backup", "s3 DeleteObject (direct)")
+    assert [(c.action, c.resource) for c in denied] == [
+        ("s3:DeleteObject", f"arn:aws:s3:::{harness.buckets['data']}/{key}")
+    ]
+    for action in ("s3:DeleteObject", "s3:DeleteObjectVersion"):
+        resource = f"arn:aws:s3:::{harness.buckets['data']}/{key}"
+        assert not decide(backup.role.statements, action, resource).allowed, action
+
+
 # sagemaker-mlflow actions a policy grants that no step exercised here calls, each with its reason.
 # test_every_grant_is_used_or_kept keeps this list true: a step that starts or stops calling an
 # action changes it (and docs/permissions.md).
@@ -252,10 +405,22 @@ KEPT = {
         # build-and-push-container`, docs/cloud/aws.md): no workflow step yet.
         "GetDownloadURIForModelVersionArtifacts",
     },
+    "backup": {
+        # Registry reads the backup makes on registries other than this test's: a version
+        # registered from an MLflow 3 logged model by `models:/<model id>` (GetLoggedModel), model
+        # files resolved through a `models:/name/<version>` or `models:/name@alias` URI
+        # (GetModelVersion, GetModelVersionByAlias) or listed through the server (ListArtifacts),
+        # and every registered model rather than params.yaml's (SearchRegisteredModels).
+        "GetLoggedModel",
+        "GetModelVersion",
+        "GetModelVersionByAlias",
+        "ListArtifacts",
+        "SearchRegisteredModels",
+    },
 }
 
 
-def test_every_grant_is_used_or_kept(promoted: Promoted) -> None:
+def test_every_grant_is_used_or_kept(promoted: Promoted, backed_up: BackedUp) -> None:
     """Exactly what the steps do: each sagemaker-mlflow action of a policy is called by a step of
     an identity holding it, or listed in KEPT with its reason."""
     harness = promoted.harness
@@ -263,7 +428,7 @@ def test_every_grant_is_used_or_kept(promoted: Promoted) -> None:
         identity: {
             c.action for c in harness.ledger.of(identity) if c.allowed and c.action.startswith("sagemaker-mlflow:")
         }
-        for identity in ("pr", "deploy")
+        for identity in ("pr", "deploy", "backup")
     }
     unused = {}
     for policy in {p.document_name: p for role in harness.roles.values() for p in role.policies}.values():
@@ -278,7 +443,7 @@ def test_every_grant_is_used_or_kept(promoted: Promoted) -> None:
 def test_every_granted_mlflow_action_is_documented(harness: AwsCiHarness) -> None:
     """A typo in an action name grants nothing on AWS: each sagemaker-mlflow action of the
     rendered policies is one the Service Authorization Reference defines."""
-    for identity in ("pr", "deploy"):
+    for identity in ("pr", "deploy", "backup"):
         granted = {
             action
             for statement in harness.identities[identity].role.statements
@@ -330,7 +495,13 @@ def test_rendered_names_match_the_project(harness: AwsCiHarness) -> None:
     """The harness computed the names from Terraform; the project's other files agree."""
     assert harness.buckets == {"data": "my-org-permissions-aws-data", "artifacts": "my-org-permissions-aws-artifacts"}
     assert harness.variables["MLFLOW_ARTIFACT_LOCATION"] == "s3://my-org-permissions-aws-artifacts/mlflow"
-    assert {r.name for r in harness.roles.values()} == {"permissions-aws-ci-pr", "permissions-aws-ci-deploy"}
+    assert {r.name for r in harness.roles.values()} == {
+        "permissions-aws-ci-pr",
+        "permissions-aws-ci-deploy",
+        "permissions-aws-ci-backup",
+    }
+    assert harness.variables["BACKUP_URL"] == "s3://my-org-permissions-aws-data/registry-backup"
+    assert harness.variables["AWS_BACKUP_ROLE_ARN"] == harness.roles["backup"].arn
     assert Path(harness.project / "terraform/aws/ci_roles.tf").is_file()
 
 

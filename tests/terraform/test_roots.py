@@ -148,19 +148,42 @@ def test_rendered_answers(aws_project):
     assert '"${local.answers.storage_prefix}-data"' in locals_tf
     assert '"${local.answers.storage_prefix}-artifacts"' in locals_tf
     variables = (aws_project / "terraform" / "aws" / "outputs.tf").read_text().split('output "repository_variables"')[1]
-    for name in ("AWS_PR_ROLE_ARN", "AWS_DEPLOY_ROLE_ARN", "MLFLOW_TRACKING_URI", "DVC_BUCKET", "ARTIFACT_BUCKET"):
+    for name in (
+        "AWS_PR_ROLE_ARN",
+        "AWS_DEPLOY_ROLE_ARN",
+        "AWS_BACKUP_ROLE_ARN",
+        "MLFLOW_TRACKING_URI",
+        "DVC_BUCKET",
+        "ARTIFACT_BUCKET",
+        "BACKUP_URL",
+    ):
         assert re.search(rf"^\s*{name}\s*=", variables, re.M), name
 
 
 # The subjects each CI identity trusts, the same on every cloud: pull requests and the
 # promotion-proposal environment (promote.yml's `propose`, main only) for pr, the production
-# environment for deploy. Nothing else: no wildcard, no branch, no fork.
+# environment for deploy, the backup environment (backup.yml, main only) for backup. Nothing else:
+# no wildcard, no branch, no fork.
 CI_TRUST = {
     "pr": {
         "pull_request": "repo:${local.answers.repository}:pull_request",
         "proposal": "repo:${local.answers.repository}:environment:promotion-proposal",
     },
     "deploy": {"production": "repo:${local.answers.repository}:environment:production"},
+    "backup": {"backup": "repo:${local.answers.repository}:environment:backup"},
+}
+# What `make backup` writes to, per cloud: the data bucket's registry-backup/ prefix, which the
+# cloud's replication already copies to the disaster-recovery location.
+BACKUP_URLS = {
+    "aws": 's3://${module.storage.ids["data"]}/registry-backup',
+    "gcp": 'gs://${module.storage.names["data"]}/registry-backup',
+    # adlfs' form names the storage account, which DVC's azure://container/path leaves out.
+    "azure": 'az://${azurerm_storage_container.project["data"].name}@${azurerm_storage_account.project.name}.blob.core.windows.net/registry-backup',
+}
+BACKUP_IDENTITY_VARIABLES = {
+    "aws": ("AWS_BACKUP_ROLE_ARN", '${aws_iam_role.ci["backup"].arn}'),
+    "gcp": ("GCP_BACKUP_SERVICE_ACCOUNT", '${google_service_account.ci["backup"].email}'),
+    "azure": ("AZURE_BACKUP_CLIENT_ID", '${azurerm_user_assigned_identity.ci["backup"].client_id}'),
 }
 
 
@@ -177,6 +200,57 @@ def test_ci_role_trust_is_per_repository(aws_project):
     assert "StringLike" not in trust and "values   = each.value" in trust  # exact subjects only
     answers = (stack / "answers.tf").read_text()
     assert re.search(rf'repository += "[A-Za-z0-9-]+/{aws_project.name}"', answers), answers
+
+
+def test_aws_backup_role_holds_its_policy_only(aws_project):
+    """The backup role gets none of ci_common (attached to pr and deploy only) and exactly its
+    inline policy: registry reads, model files read, registry-backup/ read and written, the
+    project key; no alias, tag or delete, no Terraform state, no DVC data."""
+    from helpers.permissions import Module, aws_ci_roles, decide
+
+    roles = aws_ci_roles(aws_project / "terraform" / "aws")
+    assert {key: [p.document_name for p in role.policies] for key, role in roles.items()} == {
+        "pr": ["ci_common"],
+        "deploy": ["ci_common", "deploy"],
+        "backup": ["backup"],
+    }
+    statements = roles["backup"].statements
+    assert not [s for s in statements if s.get("Condition") or s["Effect"] != "Allow"], statements
+    actions = {a for s in statements for a in s["Action"]}
+    mlflow = {a.removeprefix("sagemaker-mlflow:") for a in actions if a.startswith("sagemaker-mlflow:")}
+    assert mlflow and all(a.startswith(("Get", "Search", "List")) for a in mlflow), mlflow
+    assert actions - {f"sagemaker-mlflow:{a}" for a in mlflow} == {
+        "s3:ListBucket",
+        "s3:GetObject",
+        "s3:PutObject",
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+    }
+    stack = Module(aws_project / "terraform" / "aws")
+    data, artifacts = (f"arn:aws:s3:::{stack.output(name)}" for name in ("dvc_bucket", "artifact_bucket"))
+    allowed = lambda action, resource: decide(statements, action, resource).allowed  # noqa: E731
+    assert allowed("s3:PutObject", f"{data}/registry-backup/blobs/ab/abc")
+    assert allowed("s3:GetObject", f"{data}/registry-backup/snapshots/x/manifest.json")
+    assert allowed("s3:GetObject", f"{artifacts}/mlflow/models/m-1/artifacts/model.pkl")
+    assert not allowed("s3:GetObject", f"{data}/dvc/files/md5/ab/cdef")  # no DVC data
+    assert not allowed("s3:PutObject", f"{data}/dvc/files/md5/ab/cdef")
+    assert not allowed("s3:PutObject", f"{artifacts}/mlflow/x")
+    assert not allowed("s3:DeleteObject", f"{data}/registry-backup/blobs/ab/abc")
+    assert not allowed("s3:GetObject", "arn:aws:s3:::any-tfstate/any/terraform.tfstate")
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_backup_identity_and_url_are_repository_variables(cloud, cloud_projects):
+    """terraform/github writes every key of repository_variables: the backup identity and BACKUP_URL."""
+    outputs = {
+        name: body
+        for entry in hcl(cloud_projects[cloud] / "terraform" / cloud)["output"]
+        for name, body in entry.items()
+    }
+    variables = outputs["repository_variables"]["value"]
+    name, identity = BACKUP_IDENTITY_VARIABLES[cloud]
+    assert variables[name] == identity
+    assert variables["BACKUP_URL"] == BACKUP_URLS[cloud]
 
 
 # ---- the replicated bucket Terraform: one module, used by the platform and the project stacks
@@ -271,6 +345,41 @@ def test_contract_gcp_ci_identities_are_exact_subjects_and_least_privilege(gcp_p
     project_roles = next(block["ci_project_roles"] for block in ci["locals"] if "ci_project_roles" in block)
     assert not [g for g in project_roles.values() if g["role"].startswith("roles/storage.")], project_roles
     grants = next(block["ci_bucket_grants"] for block in ci["locals"] if "ci_bucket_grants" in block)
+    # The backup account: exactly these grants (invoker on MLflow, as every CI account, below).
+    assert {name: grant for name, grant in grants.items() if grant["identity"] == "backup"} == {
+        "backup_models_read": {
+            "identity": "backup",
+            "bucket": "${local.artifacts}",
+            "role": "roles/storage.objectViewer",
+            "condition": "${local.backup_models_scope}",
+        },
+        "backup_read": {
+            "identity": "backup",
+            "bucket": "${local.data}",
+            "role": "roles/storage.objectViewer",
+            "condition": "${local.backup_scope}",
+        },
+        "backup_write": {
+            "identity": "backup",
+            "bucket": "${local.data}",
+            "role": "roles/storage.objectCreator",
+            "condition": "${format(local.under, local.data, local.backup_prefix)}",
+        },
+    }
+    scopes = ci_locals(stack)
+    assert scopes["backup_prefix"] == "registry-backup/"
+    assert (
+        scopes["backup_scope"] == "${format(local.under_or_list, local.data, local.backup_prefix, local.backup_prefix)}"
+    )
+    assert scopes["backup_models_scope"] == '${format(local.under_or_list, local.artifacts, "mlflow/", "mlflow/")}'
+    assert not [g for g in project_roles.values() if g["identity"] == "backup"], project_roles
+    resources = {(t, n): body for entry in ci["resource"] for t, named in entry.items() for n, body in named.items()}
+    # Grants over every account: only the MLflow invoker; the others name pr or deploy.
+    assert resources[("google_cloud_run_v2_service_iam_member", "ci_mlflow")]["for_each"] == "${local.ci_subjects}"
+    assert resources[("google_cloud_run_v2_service_iam_member", "ci_mlflow")]["role"] == "roles/run.invoker"
+    every = [key for key, body in resources.items() if body.get("for_each") == "${local.ci_subjects}"]
+    assert sorted(every) == [("google_cloud_run_v2_service_iam_member", "ci_mlflow"), ("google_service_account", "ci")]
+    assert not [key for key, body in resources.items() if 'ci_members["backup"]' in json.dumps(body)], resources
     for name, grant in grants.items():
         if grant["identity"] == "pr":
             assert grant["role"] in (
@@ -316,6 +425,27 @@ def test_contract_azure_ci_identities_are_exact_subjects_and_least_privilege(azu
     assert credentials[0]["audience"] == ["api://AzureADTokenExchange"]
     writer = resources[("azurerm_role_definition", "blob_writer")]["permissions"][0]
     assert not [a for a in writer["actions"] + writer["data_actions"] if "delete" in a.lower()], writer
+    # The backup identity: exactly these grants (and the MLflow app role, through the platform
+    # stack: mlflow_access_principal_ids lists every CI identity).
+    assert {name: grant for name, grant in local["ci_grants"].items() if grant["identity"] == "backup"} == {
+        "backup_models_read": {
+            "identity": "backup",
+            "scope": "${local.artifacts_id}",
+            "role": "Storage Blob Data Reader",
+            "condition": "${format(local.read_under, local.mlflow_prefix)}",
+        },
+        "backup_write": {
+            "identity": "backup",
+            "scope": "${local.dvc_id}",
+            "role": "${local.blob_writer}",
+            "condition": "${format(local.read_under, local.backup_prefix)}AND\n${format(local.write_under, local.backup_prefix)}",
+        },
+    }
+    assert local["backup_prefix"] == "registry-backup/" and local["mlflow_prefix"] == "mlflow/"
+    outputs = {name: body for entry in ci["output"] for name, body in entry.items()}
+    assert outputs["mlflow_access_principal_ids"]["value"] == "${values(local.ci_principals)}"
+    every = [key for key, body in resources.items() if body.get("for_each") == "${local.ci_subjects}"]
+    assert every == [("azurerm_user_assigned_identity", "ci")]
     for name, grant in local["ci_grants"].items():
         assert grant["role"] not in ("Owner", "User Access Administrator"), name
         assert "/subscriptions/" not in grant["scope"] or "resourceGroups" in grant["scope"], name

@@ -3,10 +3,15 @@
 #                                             -> read data, push DVC outputs, log and register
 #                                                candidate versions (never an alias), terraform plan
 #   deploy: subject "environment:production"  -> promotion (registry aliases) and terraform apply
+#   backup: subject "environment:backup"      -> the scheduled registry backup (backup.yml): read
+#                                                the registry and the model files, add files under
+#                                                registry-backup/ of the data bucket; nothing else
 # Each identity may do exactly what its workflow steps do: the template repository's
 # tests/permissions run the steps as these roles and record every call (docs/permissions.md).
 # The deploy subject exists only for jobs in the protected `production` environment
-# (required reviewers, main only: see terraform/github), so a PR can never assume it.
+# (required reviewers, main only: see terraform/github), so a PR can never assume it; the backup
+# subject only for jobs in the `backup` environment (main only, no reviewers: a schedule never waits).
+# backup holds none of ci_common (no data read, no DVC push, no run writes, no Terraform state).
 
 locals {
   # Who may become each identity: exact OIDC subjects of THIS repository. Besides pull requests,
@@ -19,6 +24,9 @@ locals {
     }
     deploy = {
       production = "repo:${local.answers.repository}:environment:production"
+    }
+    backup = {
+      backup = "repo:${local.answers.repository}:environment:backup"
     }
   }
   ci_subjects      = { for identity, subjects in local.ci_trust : identity => values(subjects) }
@@ -58,7 +66,7 @@ resource "aws_iam_role" "ci" {
   max_session_duration = 3600
 }
 
-# ---- shared by both roles: data, experiment tracking, reading Terraform state
+# ---- shared by pr and deploy (not backup): data, experiment tracking, reading Terraform state
 
 data "aws_iam_policy_document" "ci_common" {
   #checkov:skip=CKV_AWS_356:Only the describe-only TerraformPlanRefresh statement uses "*": budgets and autoscaling describes have no resource ARNs.
@@ -214,9 +222,9 @@ resource "aws_iam_policy" "ci_common" {
 }
 
 resource "aws_iam_role_policy_attachment" "ci_common" {
-  for_each = aws_iam_role.ci
+  for_each = toset(["pr", "deploy"]) # not backup: it holds its own policy only (below)
 
-  role       = each.value.name
+  role       = aws_iam_role.ci[each.key].name
   policy_arn = aws_iam_policy.ci_common.arn
 }
 
@@ -308,4 +316,64 @@ resource "aws_iam_role_policy" "deploy" {
   name   = "promote-and-apply"
   role   = aws_iam_role.ci["deploy"].id
   policy = data.aws_iam_policy_document.deploy.json
+}
+
+# ---- backup only: the scheduled registry backup (backup.yml, `make backup`)
+# It reads the registry (models, versions, their runs) and the versions' model files, and adds
+# content-addressed files and new snapshots under BACKUP_URL (s3://<data bucket>/registry-backup),
+# which the data bucket's replication copies to dr_region. Never an alias or tag, never a delete;
+# an overwrite (which the backup never does: every file it writes is new) keeps the old object
+# as a noncurrent version of the versioned bucket.
+
+data "aws_iam_policy_document" "backup" {
+  statement {
+    # One action per MLflow REST call of `mlops-gitops dr backup`, reads only.
+    sid = "ReadRegistry"
+    actions = [
+      "sagemaker-mlflow:GetRegisteredModel",
+      "sagemaker-mlflow:SearchRegisteredModels",
+      "sagemaker-mlflow:SearchModelVersions",
+      "sagemaker-mlflow:GetModelVersion",
+      "sagemaker-mlflow:GetModelVersionByAlias",
+      "sagemaker-mlflow:GetDownloadURIForModelVersionArtifacts",
+      "sagemaker-mlflow:GetLoggedModel",
+      "sagemaker-mlflow:GetRun",
+      "sagemaker-mlflow:GetExperiment",
+      "sagemaker-mlflow:GetMetricHistory",
+      "sagemaker-mlflow:ListArtifacts",
+    ]
+    resources = [local.mlflow_arn]
+  }
+  statement {
+    # Object names only. Not narrowed by an s3:prefix condition: S3 answers a HEAD of a missing
+    # object with 403 instead of 404 to a caller without s3:ListBucket on the bucket, and the
+    # incremental backup asks which of its files exist yet.
+    sid       = "ListBackupSources"
+    actions   = ["s3:ListBucket"]
+    resources = values(module.storage.arns)
+  }
+  statement {
+    sid       = "ReadModelFiles"
+    actions   = ["s3:GetObject"]
+    resources = ["${module.storage.arns["artifacts"]}/mlflow/*"]
+  }
+  statement {
+    # The previous snapshot's manifest and registry.json (what makes the backup incremental),
+    # and the new files. No s3:DeleteObject, no s3:DeleteObjectVersion.
+    sid       = "WriteBackup"
+    actions   = ["s3:GetObject", "s3:PutObject"]
+    resources = ["${module.storage.arns["data"]}/registry-backup/*"]
+  }
+  statement {
+    # SSE-KMS: Decrypt to read the model files and the manifest, GenerateDataKey to write.
+    sid       = "UseProjectKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [local.kms_key_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "backup" {
+  name   = "registry-backup"
+  role   = aws_iam_role.ci["backup"].id
+  policy = data.aws_iam_policy_document.backup.json
 }

@@ -21,6 +21,11 @@ output "deploy_role_arn" {
   value       = aws_iam_role.ci["deploy"].arn
 }
 
+output "backup_role_arn" {
+  description = "Role of the scheduled registry backup, backup-environment jobs (repository variable AWS_BACKUP_ROLE_ARN)."
+  value       = aws_iam_role.ci["backup"].arn
+}
+
 output "mlflow_tracking_uri" {
   description = "MLFLOW_TRACKING_URI: the SageMaker MLflow tracking server ARN (needs the sagemaker-mlflow plugin)."
   value       = local.answers.mlflow_tracking_server_arn
@@ -57,10 +62,13 @@ output "repository_variables" {
     AWS_REGION          = local.answers.region
     AWS_PR_ROLE_ARN     = aws_iam_role.ci["pr"].arn
     AWS_DEPLOY_ROLE_ARN = aws_iam_role.ci["deploy"].arn
+    AWS_BACKUP_ROLE_ARN = aws_iam_role.ci["backup"].arn
     MLFLOW_TRACKING_URI = local.answers.mlflow_tracking_server_arn
     DVC_BUCKET          = module.storage.ids["data"]
     ARTIFACT_BUCKET     = module.storage.ids["artifacts"]
     # New MLflow experiments keep artifacts here: the only prefix the CI roles may write.
     MLFLOW_ARTIFACT_LOCATION = "s3://${module.storage.ids["artifacts"]}/mlflow"
+    # `make backup` (backup.yml) writes here: replicated to dr_region with the rest of the bucket.
+    BACKUP_URL = "s3://${module.storage.ids["data"]}/registry-backup"
   }
 }

@@ -5,10 +5,16 @@
 #                                                        -> read data, push DVC objects, log runs,
 #                                                           terraform plan
 #   deploy: "repo:<owner>/<repo>:environment:production" -> promotion, serving image, terraform apply
+#   backup: "repo:<owner>/<repo>:environment:backup"     -> the scheduled registry backup
+#                                                           (backup.yml): MLflow app role, read the
+#                                                           model files, add files under
+#                                                           registry-backup/ of the dvc container
 # The deploy subject exists only for jobs in the protected `production` environment (required
-# reviewers, main only: see terraform/github), so a pull request can never become it.
+# reviewers, main only: see terraform/github), so a pull request can never become it; the backup
+# subject only for jobs in the `backup` environment (main only, no reviewers). backup holds none
+# of pr's or deploy's grants: no data read, no DVC push, no run writes, no Terraform state.
 #
-# Both identities live in a resource group of their own, where deploy can only read: Contributor
+# The identities live in a resource group of their own, where deploy can only read: Contributor
 # on the project's group would otherwise let it add a federated credential to itself. The first
 # apply is a platform admin's (Owner or User Access Administrator on the subscription: it creates
 # the groups and every grant below); CI applies afterwards. Grants outside the project's group
@@ -32,6 +38,9 @@ locals {
     }
     deploy = {
       production = "repo:${local.answers.repository}:environment:production"
+    }
+    backup = {
+      backup = "repo:${local.answers.repository}:environment:backup"
     }
   }
   ci_subjects = { for identity, subjects in local.ci_trust : identity => values(subjects) }
@@ -107,6 +116,14 @@ locals {
     deploy_artifacts = { identity = "deploy", scope = local.artifacts_id, role = "Storage Blob Data Contributor", condition = null }
     deploy_data_read = { identity = "deploy", scope = local.dvc_id, role = "Storage Blob Data Reader", condition = null }
     deploy_push      = { identity = "deploy", scope = azurerm_container_registry.serving.id, role = "AcrPush", condition = null }
+
+    # `make backup` (backup.yml): the versions' model files (read and list under mlflow/ only),
+    # then the previous snapshot's manifest and new files under BACKUP_URL
+    # (BACKUP_URL az://dvc@<account>.blob.core.windows.net/registry-backup), which GZRS copies with the rest of the account. No delete
+    # (blob writer); Azure RBAC cannot tell a create from an overwrite (the backup never
+    # overwrites, and blob versioning keeps any replaced content).
+    backup_models_read = { identity = "backup", scope = local.artifacts_id, role = "Storage Blob Data Reader", condition = format(local.read_under, local.mlflow_prefix) }
+    backup_write       = { identity = "backup", scope = local.dvc_id, role = local.blob_writer, condition = "${format(local.read_under, local.backup_prefix)}AND\n${format(local.write_under, local.backup_prefix)}" }
   }
 
   # Roles deploy may hand out (built-in ids are the same in every tenant), and to whom.
@@ -115,7 +132,8 @@ locals {
     "Storage Blob Data Reader" = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
     "blob writer"              = azurerm_role_definition.blob_writer.role_definition_id
   }
-  delegable_principals = [azurerm_user_assigned_identity.serving.principal_id, local.ci_principals["pr"], local.answers.mlflow_principal_id]
+  # backup: its two blob grants above (it can do nothing deploy cannot already do).
+  delegable_principals = [azurerm_user_assigned_identity.serving.principal_id, local.ci_principals["pr"], local.ci_principals["backup"], local.answers.mlflow_principal_id]
   role_set             = join("", ["{", join(", ", values(local.delegable_roles)), "}"]) # GUID set literal
   principal_set        = join("", ["{", join(", ", local.delegable_principals), "}"])
   delegation_condition = <<-EOT

@@ -18,6 +18,7 @@ locals {
   }
   dvc_prefix    = "data/files/md5/" # where `dvc push` writes (DVC 3 layout under the remote's data/)
   mlflow_prefix = "mlflow/"
+  backup_prefix = "registry-backup/" # `make backup` (BACKUP_URL az://dvc@<account>.blob.core.windows.net/registry-backup)
 
   # https://<vault>.vault.azure.net/keys/<name> (versionless: the account follows key rotation).
   # The vault's resource group is not in the key id: var.key_vault_resource_group, by default the

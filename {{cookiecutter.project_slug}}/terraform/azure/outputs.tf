@@ -26,6 +26,11 @@ output "deploy_client_id" {
   value       = azurerm_user_assigned_identity.ci["deploy"].client_id
 }
 
+output "backup_client_id" {
+  description = "Client id of the scheduled registry backup's identity, backup-environment jobs (repository variable AZURE_BACKUP_CLIENT_ID)."
+  value       = azurerm_user_assigned_identity.ci["backup"].client_id
+}
+
 output "tenant_id" {
   description = "Entra ID tenant of the identities (repository variable AZURE_TENANT_ID)."
   value       = local.answers.tenant_id
@@ -71,6 +76,7 @@ output "repository_variables" {
   value = {
     AZURE_CLIENT_ID        = azurerm_user_assigned_identity.ci["pr"].client_id
     AZURE_DEPLOY_CLIENT_ID = azurerm_user_assigned_identity.ci["deploy"].client_id
+    AZURE_BACKUP_CLIENT_ID = azurerm_user_assigned_identity.ci["backup"].client_id
     AZURE_TENANT_ID        = local.answers.tenant_id
     AZURE_SUBSCRIPTION_ID  = local.answers.subscription_id
     # cloud-auth asks Entra ID for a token of this audience and sends it as MLFLOW_TRACKING_TOKEN.
@@ -80,13 +86,17 @@ output "repository_variables" {
     ARTIFACT_BUCKET       = azurerm_storage_account.project.name
     # New MLflow experiments keep artifacts here: the only prefix the PR identity may write.
     MLFLOW_ARTIFACT_LOCATION = "wasbs://${azurerm_storage_container.project["artifacts"].name}@${azurerm_storage_account.project.name}.blob.core.windows.net/mlflow"
+    # `make backup` (backup.yml) writes here: geo-replicated with the rest of the account. adlfs'
+    # az://container@account.blob.core.windows.net form names the account (DVC's azure:// cannot).
+    BACKUP_URL = "az://${azurerm_storage_container.project["data"].name}@${azurerm_storage_account.project.name}.blob.core.windows.net/registry-backup"
   }
 }
 
 # The tracking server's application issues tokens only to principals holding its MLflow.Access
 # role, which the platform stack assigns (its variable mlflow_access_principal_ids): assigning app
-# roles needs Microsoft Graph rights that neither CI identity has, nor should have.
+# roles needs Microsoft Graph rights that no CI identity has, nor should have. The backup identity
+# needs it too (it reads the registry).
 output "mlflow_access_principal_ids" {
-  description = "Principal ids of both CI identities: add them to the platform stack's mlflow_access_principal_ids and apply it (docs/cloud/azure.md, bootstrap step 4)."
+  description = "Principal ids of the CI identities (pr, deploy, backup): add them to the platform stack's mlflow_access_principal_ids and apply it (docs/cloud/azure.md, bootstrap step 4)."
   value       = values(local.ci_principals)
 }

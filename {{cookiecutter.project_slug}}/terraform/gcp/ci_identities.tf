@@ -5,8 +5,14 @@
 #                                                       -> read data, push DVC outputs, log runs
 #                                                          and candidate versions, terraform plan
 #   deploy: "repo:<owner>/<repo>:environment:production" -> promotion, serving, terraform apply
+#   backup: "repo:<owner>/<repo>:environment:backup"     -> the scheduled registry backup
+#                                                          (backup.yml): MLflow invoker, read the
+#                                                          model files, add files under
+#                                                          registry-backup/ of the data bucket
 # The deploy subject exists only for jobs in the protected `production` environment (required
-# reviewers, main only: see terraform/github), so a pull request can never become it.
+# reviewers, main only: see terraform/github), so a pull request can never become it; the backup
+# subject only for jobs in the `backup` environment (main only, no reviewers). backup holds none
+# of pr's or deploy's grants: no data read, no DVC push, no run writes, no Terraform state.
 #
 # google-github-actions/auth (workload_identity_provider + service_account) exchanges the
 # federated token for the account's access token (generateAccessToken) or, with
@@ -32,6 +38,9 @@ locals {
     deploy = {
       production = "repo:${local.answers.repository}:environment:production"
     }
+    backup = {
+      backup = "repo:${local.answers.repository}:environment:backup"
+    }
   }
   ci_subjects = { for identity, subjects in local.ci_trust : identity => values(subjects) }
   # One binding per trusted subject: "pr-proposal" => { identity = "pr", subject = "repo:...:environment:promotion-proposal" }.
@@ -46,6 +55,11 @@ locals {
   state_prefix = "${local.answers.project}/" # every state of this repository: project, serving, github
   state_scope  = "resource.name.startsWith(\"projects/_/buckets/${local.answers.tf_state_bucket}/objects/${local.state_prefix}\") || api.getAttribute(\"storage.googleapis.com/objectListPrefix\", \"\").startsWith(\"${local.state_prefix}\")"
   under        = "resource.name.startsWith(\"projects/_/buckets/%s/objects/%s\")"
+  # Objects under a prefix, and list requests for that prefix (the backup's reads).
+  under_or_list       = "${local.under} || api.getAttribute(\"storage.googleapis.com/objectListPrefix\", \"\").startsWith(\"%s\")"
+  backup_prefix       = "registry-backup/"
+  backup_scope        = format(local.under_or_list, local.data, local.backup_prefix, local.backup_prefix)
+  backup_models_scope = format(local.under_or_list, local.artifacts, "mlflow/", "mlflow/")
 
   # Bucket-level grants, never project-wide storage roles. condition = null: the whole bucket.
   ci_bucket_grants = {
@@ -61,6 +75,13 @@ locals {
     pr_state_read = { identity = "pr", bucket = local.answers.tf_state_bucket, role = "roles/storage.objectViewer", condition = local.state_scope }
     pr_state_lock = { identity = "pr", bucket = local.answers.tf_state_bucket, role = "roles/storage.objectUser", condition = "${format(local.under, local.answers.tf_state_bucket, local.state_prefix)} && resource.name.endsWith(\".tflock\")" }
     deploy_state  = { identity = "deploy", bucket = local.answers.tf_state_bucket, role = "roles/storage.objectUser", condition = local.state_scope }
+    # `make backup` (backup.yml): the versions' model files (MLflow artifacts under mlflow/), then
+    # the previous snapshot's manifest and new files under BACKUP_URL (gs://<data bucket>/registry-backup),
+    # which the Storage Transfer job copies to <data bucket>-dr. objectCreator: create only, no
+    # overwrite, no delete (GCS needs storage.objects.delete to replace an object).
+    backup_models_read = { identity = "backup", bucket = local.artifacts, role = "roles/storage.objectViewer", condition = local.backup_models_scope }
+    backup_read        = { identity = "backup", bucket = local.data, role = "roles/storage.objectViewer", condition = local.backup_scope }
+    backup_write       = { identity = "backup", bucket = local.data, role = "roles/storage.objectCreator", condition = format(local.under, local.data, local.backup_prefix) }
   }
 
   # terraform apply manages the four buckets (settings, IAM) and promotion writes to them:
@@ -116,9 +137,10 @@ resource "google_storage_bucket_iam_member" "deploy_buckets" {
   member = local.ci_members["deploy"]
 }
 
-# Both identities log runs and register versions through the platform's MLflow server, which
-# Cloud Run admits with an ID token of an invoker. The server has no per-call permissions: that
-# only deploy moves aliases is the workflows' rule (promote.yml), not IAM's, on this cloud.
+# Every CI identity reaches the platform's MLflow server, which Cloud Run admits with an ID token
+# of an invoker: pr and deploy log runs and register versions, backup reads the registry. The
+# server has no per-call permissions: that only deploy moves aliases, and that backup only reads,
+# is the workflows' rule (promote.yml, backup.yml), not IAM's, on this cloud.
 resource "google_cloud_run_v2_service_iam_member" "ci_mlflow" {
   for_each = local.ci_subjects
 
@@ -161,10 +183,17 @@ resource "google_project_iam_member" "ci" {
   member  = local.ci_members[each.value.identity]
 }
 
-# terraform apply updates the pr account and its federation; deploy's own account and
-# federation stay with a platform admin (see the top of this file).
+# terraform apply updates the pr and backup accounts and their federation (neither can do more
+# than deploy already can); deploy's own account and federation stay with a platform admin (see
+# the top of this file).
 resource "google_service_account_iam_member" "deploy_manages_pr" {
   service_account_id = google_service_account.ci["pr"].name
+  role               = "roles/iam.serviceAccountAdmin"
+  member             = local.ci_members["deploy"]
+}
+
+resource "google_service_account_iam_member" "deploy_manages_backup" {
+  service_account_id = google_service_account.ci["backup"].name
   role               = "roles/iam.serviceAccountAdmin"
   member             = local.ci_members["deploy"]
 }

@@ -21,6 +21,11 @@ output "deploy_service_account" {
   value       = google_service_account.ci["deploy"].email
 }
 
+output "backup_service_account" {
+  description = "Service account of the scheduled registry backup, backup-environment jobs (repository variable GCP_BACKUP_SERVICE_ACCOUNT)."
+  value       = google_service_account.ci["backup"].email
+}
+
 output "workload_identity_provider" {
   description = "Workload identity provider the workflows authenticate through (repository variable GCP_WORKLOAD_IDENTITY_PROVIDER)."
   value       = local.answers.workload_identity_provider
@@ -59,10 +64,13 @@ output "repository_variables" {
     GCP_WORKLOAD_IDENTITY_PROVIDER = local.answers.workload_identity_provider
     GCP_SERVICE_ACCOUNT            = google_service_account.ci["pr"].email
     GCP_DEPLOY_SERVICE_ACCOUNT     = google_service_account.ci["deploy"].email
+    GCP_BACKUP_SERVICE_ACCOUNT     = google_service_account.ci["backup"].email
     MLFLOW_TRACKING_URI            = local.answers.mlflow_tracking_url
     DVC_BUCKET                     = module.storage.names["data"]
     ARTIFACT_BUCKET                = module.storage.names["artifacts"]
     # New MLflow experiments keep artifacts here: the only prefix the CI accounts may write.
     MLFLOW_ARTIFACT_LOCATION = "gs://${module.storage.names["artifacts"]}/mlflow"
+    # `make backup` (backup.yml) writes here: copied to <data bucket>-dr with the rest of the bucket.
+    BACKUP_URL = "gs://${module.storage.names["data"]}/registry-backup"
   }
 }
