@@ -4,6 +4,7 @@ mlops-gitops promote plan|apply|status|propose|evidence
 mlops-gitops lineage [REF] [--json]
 mlops-gitops storage push|pull [--remote NAME] [--jobs N] [TARGETS...]
 mlops-gitops tfcheck [--rules-only|--schema-only] PATHS...
+mlops-gitops dr backup|restore|drill|list   (disaster recovery of the registry)
 mlops-gitops version
 """
 
@@ -20,6 +21,7 @@ COMMANDS = {
     "lineage": "mlops_gitops.lineage",
     "storage": "mlops_gitops.storage",
     "tfcheck": "mlops_gitops.tfcheck.cli",
+    "dr": "mlops_gitops.dr",
 }
 
 
