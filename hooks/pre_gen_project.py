@@ -1,13 +1,13 @@
 """Validate every answer before a single file is written.
 
 Each rule reports one line, "<answer>: <what is wrong>. <how to fix it>", and exits 1;
-cookiecutter then removes the half-made project folder. Offline and side-effect free: template
-update tools (cruft) re-run this hook.
+cookiecutter then removes the half-made project folder. project_slug, which names that folder, is
+checked before it exists too, with the same rule and line (hooks/project_folder.py). Offline and
+side-effect free: template update tools (cruft) re-run this hook.
 """
 
-from __future__ import annotations
-
-import difflib
+# Imports: only what every run needs (this interpreter's start-up is part of each generation);
+# difflib is imported where a typo is reported. Python >= 3.10 (cookiecutter's floor): no __future__.
 import json
 import keyword
 import re
@@ -352,6 +352,8 @@ def check_regions(cloud: str) -> None:
             other = next((CLOUD_NAMES[c][0] for c in REGIONS if value in REGIONS[c]), None)
             if other:  # another cloud's region: this cloud's example
                 fail(name, f"'{value}' is a region of {other}, not of {here}", f"Use a region name such as {example}")
+            import difflib  # only on this error path
+
             near = difflib.get_close_matches(value, sorted(REGIONS[cloud]), n=1) or [example]  # a typo
             fail(name, f"'{value}' is not a region of {here}", f"Use a region name such as {near[0]}")
     if region == dr_region:

@@ -13,10 +13,13 @@ from pathlib import Path
 import pytest
 from cookiecutter.environment import StrictEnvironment
 from cookiecutter.exceptions import FailedHookException
-from cookiecutter.generate import generate_context
+from cookiecutter.generate import generate_context, generate_file, is_copy_only_path
+from cookiecutter.main import cookiecutter
 from cookiecutter.prompt import prompt_for_config
+from cookiecutter.utils import work_in
+from jinja2 import FileSystemLoader
 
-from helpers.project import DEFAULTS, TEMPLATE, render
+from helpers.project import DEFAULTS, PROJECT_TEMPLATE, TEMPLATE, render
 
 GOOD_ARN = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
 GCP_PROJECT = "my-org-ml-platform"  # the default gcp_project_id
@@ -147,6 +150,13 @@ BAD_ANSWERS: dict[str, tuple[dict[str, str], str]] = {
 }
 
 
+@pytest.fixture(autouse=True)
+def template_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """cookiecutter puts the template folder on sys.path while it runs, for cookiecutter.json's
+    `_extensions` (hooks/project_folder.py): tests that build its Jinja environment do the same."""
+    monkeypatch.setattr(sys, "path", [*sys.path, str(TEMPLATE)])
+
+
 def hook_error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("ERROR: ")]
 
@@ -157,9 +167,10 @@ def test_bad_answer_is_refused_in_one_line_and_leaves_nothing(
 ) -> None:
     answers, expected = BAD_ANSWERS[case]
     out = tmp_path / "out"
-    with pytest.raises(FailedHookException):
+    with pytest.raises(FailedHookException) as refused:
         render(out, **answers)
-    lines = hook_error_lines(capfd.readouterr().err)
+    # The pre-gen hook prints its line; a bad project_slug is refused earlier, in the exception.
+    lines = hook_error_lines(capfd.readouterr().err) + hook_error_lines(str(refused.value))
     assert len(lines) == 1, lines
     assert expected in lines[0]
     assert ". " in lines[0], "the line must also say how to fix it"
@@ -186,6 +197,113 @@ def test_cli_exits_non_zero_on_a_bad_answer(tmp_path: Path) -> None:
         "ERROR: cloud_region: 'nowhere' is not a region of AWS. Use a region name such as eu-west-1"
     ]
     assert list(tmp_path.iterdir()) == []
+
+
+# Slugs that are not one plain folder name. cookiecutter creates `<output>/<slug>` with its parents
+# before the pre-gen hook runs and removes only `<slug>` on failure: `a/b` used to leave `a/` behind
+# and an absolute slug wrote outside the output folder. hooks/project_folder.py refuses them first.
+BAD_SLUGS = {
+    "slash": "a/b",
+    "nested under a new folder": "new-parent/child",
+    "parent folder": "..",
+    "climbing out": "../escaped",
+    "backslash": "a\\b",
+    "absolute": "{absolute}/abs/child",
+    "empty": "",
+    "line break": "a\nb",
+    "too long": "a" * 61,
+}
+
+
+def slug_of(case: str, tmp_path: Path) -> str:
+    return BAD_SLUGS[case].format(absolute=tmp_path / "elsewhere")
+
+
+def assert_nothing_written(tmp_path: Path, out: Path) -> None:
+    assert list(out.iterdir()) == [], list(out.rglob("*"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # nothing beside or above it either
+
+
+@pytest.mark.parametrize("case", sorted(BAD_SLUGS))
+def test_bad_slug_is_refused_before_any_folder_exists(case: str, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(FailedHookException) as refused:
+        render(out, project_slug=slug_of(case, tmp_path))
+    assert_nothing_written(tmp_path, out)
+    assert str(refused.value).startswith("ERROR: project_slug: ")
+    assert "\n" not in str(refused.value).replace(slug_of(case, tmp_path), "")
+    assert ". " in str(refused.value), "the line must also say how to fix it"
+
+
+@pytest.mark.parametrize("case", ["slash", "absolute", "parent folder"])
+def test_bad_slug_from_a_replay_file_is_refused_before_any_folder_exists(case: str, tmp_path: Path) -> None:
+    context = generate_context(str(TEMPLATE / "cookiecutter.json"))
+    context["cookiecutter"] = prompt_for_config(context, no_input=True)
+    context["cookiecutter"]["project_slug"] = slug_of(case, tmp_path)
+    replay = tmp_path / "out" / "answers.json"
+    replay.parent.mkdir()
+    replay.write_text(json.dumps(context))
+    with pytest.raises(FailedHookException, match=r"^ERROR: project_slug: "):
+        cookiecutter(str(TEMPLATE), replay=str(replay), output_dir=str(replay.parent))
+    replay.unlink()
+    assert_nothing_written(tmp_path, replay.parent)
+
+
+def test_cli_refuses_a_slash_slug_in_one_line_and_leaves_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(out), str(TEMPLATE), "project_slug=a/b"],
+        capture_output=True,
+        text=True,
+        cwd=out,
+    )
+    assert done.returncode != 0
+    assert (done.stdout + done.stderr).splitlines() == [
+        "ERROR: project_slug: 'a/b' is not a valid repository name. "
+        "Use lowercase letters, digits and single hyphens, starting with a letter"
+    ]
+    assert_nothing_written(tmp_path, out)
+
+
+@pytest.mark.parametrize("slug", ["a/b", "..", "a\\b", "/abs", "", " ", "a\nb", "a" * 61, "Bad", "a--b", "ok-slug"])
+def test_folder_guard_and_pre_gen_hook_give_the_same_line(slug: str, tmp_path: Path) -> None:
+    """hooks/project_folder.py repeats the hook's project_slug rule: same verdict, same line."""
+    guard = runpy.run_path(str(TEMPLATE / "hooks/project_folder.py"))
+    script = rendered_hook("pre_gen_project.py", {}, tmp_path, override={"project_slug": slug})
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True)
+    try:
+        assert guard["project_folder"](slug) == slug
+        refused = []
+    except FailedHookException as error:
+        refused = [str(error)]
+    assert hook_error_lines(done.stderr) == refused
+    assert runpy.run_path(str(script), run_name="hook")["SLUG"] == guard["SLUG"]
+
+
+def test_files_copied_without_render_are_what_rendering_would_write(tmp_path: Path) -> None:
+    """`_copy_without_render` (cookiecutter.json) only skips work: each file it matches, alone or in a
+    matched folder, would render to the same bytes. A file that gains Jinja must leave that list."""
+    context = generate_context(str(TEMPLATE / "cookiecutter.json"))
+    context["cookiecutter"] = prompt_for_config(context, no_input=True)
+    env = StrictEnvironment(context=context, keep_trailing_newline=True)
+    copied = []
+    with work_in(PROJECT_TEMPLATE):
+        env.loader = FileSystemLoader(".")
+        for path in sorted(p for p in PROJECT_TEMPLATE.rglob("*") if p.is_file()):
+            parts = path.relative_to(PROJECT_TEMPLATE).parts
+            if not any(is_copy_only_path(str(Path(*parts[:i])), context) for i in range(1, len(parts) + 1)):
+                continue
+            relative = str(Path(*parts))
+            copied.append(relative)
+            rendered = tmp_path / env.from_string(relative).render(**context)
+            rendered.parent.mkdir(parents=True, exist_ok=True)
+            generate_file(str(tmp_path), relative, context, env)
+            assert rendered.read_bytes() == path.read_bytes(), (
+                f"{relative} has Jinja: remove it from _copy_without_render"
+            )
+    assert "terraform/aws/locals.tf" in copied and "docs/data.md" in copied
+    assert not [name for name in copied if name.endswith("answers.tf")], "answers.tf holds the answers: it renders"
 
 
 # Choice answers: cookiecutter itself refuses a value outside the list before anything is
@@ -278,14 +396,20 @@ def test_post_gen_hook_is_idempotent(cloud: str, tmp_path: Path) -> None:
 
 
 def test_hooks_never_touch_the_network() -> None:
-    """Hooks import only the standard library modules they need; no sockets, no subprocesses."""
-    allowed = {"__future__", "difflib", "json", "keyword", "re", "sys", "shutil", "pathlib"}
+    """Hooks import only the standard library modules they need; no sockets, no subprocesses. The
+    folder guard (a Jinja extension cookiecutter loads in its own process) only cookiecutter's."""
+    allowed = {
+        "pre_gen_project.py": {"difflib", "json", "keyword", "re", "sys"},
+        "post_gen_project.py": {"json", "os", "shutil", "sys"},
+        "project_folder.py": {"re", "cookiecutter", "jinja2"},
+    }
+    assert {hook.name for hook in (TEMPLATE / "hooks").glob("*.py")} == set(allowed)
     for hook in (TEMPLATE / "hooks").glob("*.py"):
         tree = ast.parse(hook.read_text())
         imported = {
             alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
         } | {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
-        assert imported <= allowed, (hook.name, imported - allowed)
+        assert imported <= allowed[hook.name], (hook.name, imported - allowed[hook.name])
 
 
 def test_every_answer_has_a_plain_prompt() -> None:
