@@ -254,6 +254,50 @@ def test_pr_pipeline_job(cloud: str, prepared) -> None:
         assert (posted / "plots" / image).stat().st_size > 1000
 
 
+def test_backup_job(prepared, tmp_path: Path) -> None:
+    """backup.yml's job, dispatched on main as GitHub runs it: `make backup`, with BACKUP_URL from
+    the repository variable and the tracking server of MLFLOW_TRACKING_URI, writes a snapshot of
+    the project's model (manifest last); a second run copies nothing. The cloud identity step is
+    guarded (the permission harness runs the same command as the backup role)."""
+    ready = prepared("aws")
+    uri = ready.variables["MLFLOW_TRACKING_URI"]
+    driver = Driver(Path(ready.env["UV_PROJECT_ENVIRONMENT"]) / "bin/python", ready.project, uri)
+    try:
+        version = driver.register(experiment=f"{ready.model}-backup")
+    finally:
+        driver.close()
+    backup = tmp_path / "registry-backup"
+    variables = {**ready.variables, "BACKUP_URL": str(backup)}
+    event = {"ref": "refs/heads/main", "inputs": {}, "repository": {"full_name": ready.repo}}
+    git(ready.project, "checkout", "-q", "main")
+    try:
+        runs = [
+            run_act(
+                ready.project,
+                "backup.yml",
+                "backup",
+                event,
+                ready.work / f"backup-{n}",
+                ready.env,
+                variables=variables,
+                act_env=ready.act_env,
+                event_name="workflow_dispatch",
+            )
+            for n in (1, 2)
+        ]
+    finally:
+        git(ready.project, "checkout", "-q", "-f", "tune-forest")
+    for run in runs:
+        assert_succeeded(run, "Install the environment", "Back up the registry (incremental)")
+        assert "Main Cloud credentials" not in run.output
+    manifests = sorted(backup.glob("snapshots/*/manifest.json"))
+    assert len(manifests) == 1, runs[0].output[-3000:]
+    registry = json.loads((manifests[0].parent / "registry.json").read_text())
+    assert version in json.dumps(registry) and ready.model in json.dumps(registry)
+    assert "nothing new" in runs[1].output, runs[1].output[-3000:]
+    print(f"act backup (aws): {runs[0].seconds:.1f} s, again {runs[1].seconds:.1f} s")
+
+
 @pytest.mark.parametrize("cloud", CLOUDS)
 def test_checks_job(cloud: str, prepared) -> None:
     ready = prepared(cloud)
