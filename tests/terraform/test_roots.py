@@ -156,6 +156,7 @@ def test_rendered_answers(aws_project):
         "DVC_BUCKET",
         "ARTIFACT_BUCKET",
         "BACKUP_URL",
+        "MONITOR_URL",
     ):
         assert re.search(rf"^\s*{name}\s*=", variables, re.M), name
 

@@ -70,5 +70,7 @@ output "repository_variables" {
     MLFLOW_ARTIFACT_LOCATION = "s3://${module.storage.ids["artifacts"]}/mlflow"
     # `make backup` (backup.yml) writes here: replicated to dr_region with the rest of the bucket.
     BACKUP_URL = "s3://${module.storage.ids["data"]}/registry-backup"
+    # Recent feature rows that `make monitor` (monitor.yml) compares with the training data.
+    MONITOR_URL = "s3://${module.storage.ids["data"]}/monitoring"
   }
 }

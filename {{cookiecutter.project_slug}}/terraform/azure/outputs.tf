@@ -89,6 +89,8 @@ output "repository_variables" {
     # `make backup` (backup.yml) writes here: geo-replicated with the rest of the account. adlfs'
     # az://container@account.blob.core.windows.net form names the account (DVC's azure:// cannot).
     BACKUP_URL = "az://${azurerm_storage_container.project["data"].name}@${azurerm_storage_account.project.name}.blob.core.windows.net/registry-backup"
+    # Recent feature rows that `make monitor` (monitor.yml) compares with the training data.
+    MONITOR_URL = "az://${azurerm_storage_container.project["data"].name}@${azurerm_storage_account.project.name}.blob.core.windows.net/monitoring"
   }
 }
 

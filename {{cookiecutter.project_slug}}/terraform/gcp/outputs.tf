@@ -72,5 +72,7 @@ output "repository_variables" {
     MLFLOW_ARTIFACT_LOCATION = "gs://${module.storage.names["artifacts"]}/mlflow"
     # `make backup` (backup.yml) writes here: copied to <data bucket>-dr with the rest of the bucket.
     BACKUP_URL = "gs://${module.storage.names["data"]}/registry-backup"
+    # Recent feature rows that `make monitor` (monitor.yml) compares with the training data.
+    MONITOR_URL = "gs://${module.storage.names["data"]}/monitoring"
   }
 }
