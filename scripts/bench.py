@@ -3,8 +3,9 @@
 1. generation: `cookiecutter --no-input` of the template vs bare `cookiecutter --version` (paired runs);
 2. no-op pipeline: `make pipeline` with nothing to do vs `dvc status`, in the demo project;
 3. full pipeline: `dvc repro --force` in the demo project (all five stages, this machine's cores);
-4. the whole template suite: the duration the last `make test` recorded.
-Goals (from the foundation issue): <= 1.3x, <= 1.2x, <= 30 s, <= 20 min.
+4. drift monitoring: `mlops-gitops monitor report` on 1,000,000 recent rows (scripts/bench_monitor.py);
+5. the whole template suite: the duration the last `make test` recorded.
+Goals (from the issues): <= 1.3x, <= 1.2x, <= 30 s, monitor < 60 s and < 1 GiB, <= 20 min.
 """
 
 from __future__ import annotations
@@ -114,6 +115,9 @@ def suite() -> None:
 
 
 if __name__ == "__main__":
+    from bench_monitor import monitor
+
     generation()
     pipeline()
+    monitor()
     suite()

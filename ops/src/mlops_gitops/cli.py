@@ -5,6 +5,7 @@ mlops-gitops lineage [REF] [--json]
 mlops-gitops storage push|pull [--remote NAME] [--jobs N] [TARGETS...]
 mlops-gitops tfcheck [--rules-only|--schema-only] PATHS...
 mlops-gitops dr backup|restore|drill|list   (disaster recovery of the registry)
+mlops-gitops monitor report|retrain|capture  (data drift against the champion's training data)
 mlops-gitops version
 """
 
@@ -22,6 +23,7 @@ COMMANDS = {
     "storage": "mlops_gitops.storage",
     "tfcheck": "mlops_gitops.tfcheck.cli",
     "dr": "mlops_gitops.dr",
+    "monitor": "mlops_gitops.monitor",
 }
 
 

@@ -3,7 +3,10 @@
 - the project root: $PROJECT_ROOT, else the nearest folder upwards holding params.yaml;
 - params.yaml: sections `model` (name, experiment), `gate` and `data` (raw);
 - deploy/models.yaml and deploy/intended_use.md (promotion);
-- the tracking store: $MLFLOW_TRACKING_URI, else a SQLite file in the project.
+- the tracking store: $MLFLOW_TRACKING_URI, else a SQLite file in the project;
+- for `monitor` and `dr`: params.yaml `monitor`, `evaluate` and `data` (schema, target, labels),
+  data/schema.yaml, .dvc/config (remotes, cache), DVC-tracked outputs (data/features/, the raw
+  data's .dvc file) and terraform/<cloud>/serving/answers.tf (the alarms the report links).
 
 Nothing else of the project is read; the project's own package is never imported.
 """
