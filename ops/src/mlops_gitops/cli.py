@@ -6,6 +6,7 @@ mlops-gitops storage push|pull [--remote NAME] [--jobs N] [TARGETS...]
 mlops-gitops tfcheck [--rules-only|--schema-only] PATHS...
 mlops-gitops dr backup|restore|drill|list   (disaster recovery of the registry)
 mlops-gitops monitor report|retrain|capture  (data drift against the champion's training data)
+mlops-gitops deploy serve|smoke|dockerfile  (MLflow's scoring server, its smoke test, the serving image)
 mlops-gitops version
 """
 
@@ -24,6 +25,7 @@ COMMANDS = {
     "tfcheck": "mlops_gitops.tfcheck.cli",
     "dr": "mlops_gitops.dr",
     "monitor": "mlops_gitops.monitor",
+    "deploy": "mlops_gitops.deploy",
 }
 
 
