@@ -22,50 +22,19 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from helpers.dr import backup_env, fsspec_location, replicate
-from helpers.project import git_init, make, project_command_env, render
-from helpers.storage import AzureEmulator, clean_env, committed_remote, split_url
+from helpers.project import project_command_env, render
+from helpers.serving import Trained, own_lines, trained_project
+from helpers.storage import AzureEmulator, committed_remote, split_url
 
 pytestmark = pytest.mark.slow
 
 CLOUDS = ("aws", "gcp", "azure")
 FIGURES = ("RTO:", "RPO:", "predictions identical:", "lineage identical: yes", "data identical:")
-
-
-@dataclass
-class Drilled:
-    path: Path
-    venv: Path
-
-    def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
-        return clean_env({**project_command_env(self.venv), **(extra or {})})
-
-    def make(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["make", "--no-print-directory", *args], cwd=self.path, env=self.env(env), capture_output=True, text=True
-        )
-
-    def python(self, code: str) -> str:
-        done = subprocess.run(
-            [str(self.venv / "bin" / "python"), "-c", code],
-            cwd=self.path,
-            env=self.env(),
-            capture_output=True,
-            text=True,
-        )
-        assert done.returncode == 0, done.stderr[-3000:]
-        return done.stdout
-
-
-def own_lines(text: str) -> list[str]:
-    return [line for line in text.splitlines() if line.strip() and not line.startswith("make")]
 
 
 def check_passed(done: subprocess.CompletedProcess[str]) -> str:
@@ -82,24 +51,15 @@ def check_passed(done: subprocess.CompletedProcess[str]) -> str:
 
 
 @pytest.fixture(scope="module")
-def trained(shared_env: Any, tmp_path_factory: pytest.TempPathFactory) -> Drilled:
+def trained(shared_env: Any, tmp_path_factory: pytest.TempPathFactory) -> Trained:
     """A project after `make pipeline`, its version made champion, its data in the local remote."""
-    path = render(tmp_path_factory.mktemp("dr"), cloud_provider="aws")
-    git_init(path)
-    project = Drilled(path, shared_env("3.11"))
+    project = trained_project(tmp_path_factory.mktemp("dr"), shared_env("3.11"))
     env = project_command_env(project.venv)
-    make(path, "pipeline", env=env)
-    model = yaml.safe_load((path / "params.yaml").read_text())["model"]["name"]
-    project.python(
-        "from mlflow import MlflowClient\n"
-        "c = MlflowClient('sqlite:///mlflow.db', 'sqlite:///mlflow.db')\n"
-        f"c.set_registered_model_alias('{model}', 'champion', '1')\n"
-    )
-    subprocess.run(["uv", "run", "dvc", "push", "-q"], cwd=path, env=env, check=True, capture_output=True)
+    subprocess.run(["uv", "run", "dvc", "push", "-q"], cwd=project.path, env=env, check=True, capture_output=True)
     return project
 
 
-def test_local_drill_passes_and_prints_the_figures(trained: Drilled) -> None:
+def test_local_drill_passes_and_prints_the_figures(trained: Trained) -> None:
     shutil.copytree(trained.path / ".dvc-storage", trained.path / ".dvc-storage-dr", dirs_exist_ok=True)
     started = time.monotonic()
     out = check_passed(trained.make("dr-drill"))
@@ -109,7 +69,7 @@ def test_local_drill_passes_and_prints_the_figures(trained: Drilled) -> None:
     assert again.returncode == 0 and "nothing new since snapshot" in again.stdout and "nothing copied" in again.stdout
 
 
-def test_a_corrupt_byte_in_the_replica_fails_the_drill_in_one_line(trained: Drilled) -> None:
+def test_a_corrupt_byte_in_the_replica_fails_the_drill_in_one_line(trained: Trained) -> None:
     replica = trained.path / ".dvc-storage-dr"
     shutil.rmtree(replica, ignore_errors=True)
     shutil.copytree(trained.path / ".dvc-storage", replica)
@@ -128,7 +88,7 @@ def test_a_corrupt_byte_in_the_replica_fails_the_drill_in_one_line(trained: Dril
         shutil.rmtree(replica)
 
 
-def test_bad_inputs_are_one_line_and_change_nothing(trained: Drilled) -> None:
+def test_bad_inputs_are_one_line_and_change_nothing(trained: Trained) -> None:
     done = trained.make("restore")
     assert done.returncode != 0 and own_lines(done.stderr) == [
         "dr restore: FROM is missing: make restore FROM=<backup URL, or its snapshots/<id>> (`make backup` prints it)"
@@ -155,7 +115,7 @@ def replica_azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AzureE
 @pytest.mark.parametrize("cloud", CLOUDS)
 def test_drill_against_the_storage_emulators(
     cloud: str,
-    trained: Drilled,
+    trained: Trained,
     storage_emulator: Any,
     replica_azurite: AzureEmulator,
     tmp_path_factory: pytest.TempPathFactory,
@@ -165,7 +125,7 @@ def test_drill_against_the_storage_emulators(
     shutil.copytree(trained.path, path, ignore=shutil.ignore_patterns(".dvc-storage-dr", ".registry-backup"))
     rendered = render(tmp_path_factory.mktemp(f"render-{cloud}"), cloud_provider=cloud)
     shutil.copyfile(rendered / ".dvc" / "config", path / ".dvc" / "config")
-    project = Drilled(path, trained.venv)
+    project = Trained(path, trained.venv)
     dvc = project.venv / "bin" / "dvc"
 
     primary = storage_emulator(cloud)
