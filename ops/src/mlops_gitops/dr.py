@@ -837,7 +837,8 @@ def pull_replica(root: Path, folder: Path, replica: str) -> tuple[Any, dict[str,
         what = f"{len(missing)} tracked files ({', '.join(missing[:3])})" if missing else "some data"
         raise DrError(
             f"dvc pull from the replica remote '{replica}' ({remote.url}) did not restore {what}: the replica is "
-            f"behind or unreachable (locally: copy .dvc-storage to it; in the cloud: check replication, {RUNBOOK})"
+            f"behind or unreachable (outputs never pushed? on a laptop `make push DVC_REMOTE=local`, then copy "
+            f".dvc-storage to it; in the cloud `make push`, then check replication: {RUNBOOK})"
         )
     return remote, files
 
