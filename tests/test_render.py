@@ -58,6 +58,7 @@ BASE_FILES = [
     "Makefile",
     "README.md",
     "dvc.yaml",
+    "docker/training.Dockerfile",
     "params.yaml",
     "pyproject.toml",
     "data/raw/.gitignore",

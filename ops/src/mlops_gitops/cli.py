@@ -7,6 +7,7 @@ mlops-gitops tfcheck [--rules-only|--schema-only] PATHS...
 mlops-gitops dr backup|restore|drill|list   (disaster recovery of the registry)
 mlops-gitops monitor report|retrain|capture  (data drift against the champion's training data)
 mlops-gitops deploy serve|smoke|dockerfile  (MLflow's scoring server, its smoke test, the serving image)
+mlops-gitops train run|container|image  (the train stage here or as a managed job: params.yaml train.backend)
 mlops-gitops version
 """
 
@@ -26,6 +27,7 @@ COMMANDS = {
     "dr": "mlops_gitops.dr",
     "monitor": "mlops_gitops.monitor",
     "deploy": "mlops_gitops.deploy",
+    "train": "mlops_gitops.training",
 }
 
 
