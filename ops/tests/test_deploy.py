@@ -8,6 +8,7 @@ template's tests/test_serving.py runs the real `mlflow models serve` on a traine
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -31,7 +32,9 @@ def write_test_split(root: Path, rows: int = 12) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def log_version(registry: Any, *, signature: bool = True, example: bool = False, commit: str = "0123456789abc") -> str:
+def log_version(
+    registry: Any, *, signature: bool = True, example: bool = False, commit: str = "0123456789abc", optional: str = ""
+) -> str:
     """A registered version of a tiny classifier, logged as train logs it (commit tag on the version)."""
     import mlflow
     import pandas as pd
@@ -44,6 +47,9 @@ def log_version(registry: Any, *, signature: bool = True, example: bool = False,
     cfg = registry.cfg
     frame = pd.read_csv(cfg.path(deploy.TEST_SPLIT))
     features, target = frame[COLUMNS], frame["label"]
+    sample = features.copy()
+    if optional:  # the signature of data where this column has missing values: MLflow marks it optional
+        sample.loc[0, optional] = None
     model = make_pipeline(
         make_column_transformer((OneHotEncoder(), ["colour"]), remainder="passthrough"), LogisticRegression()
     ).fit(features, target)
@@ -55,7 +61,7 @@ def log_version(registry: Any, *, signature: bool = True, example: bool = False,
         info = mlflow.sklearn.log_model(
             model,
             name="model",
-            signature=infer_signature(features, model.predict(features)) if signature else None,
+            signature=infer_signature(sample, model.predict(features)) if signature else None,
             input_example=features.head(3) if example else None,
             pip_requirements=["scikit-learn"],
             serialization_format="cloudpickle",
@@ -85,7 +91,7 @@ class Stand(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.seen.append(body)
+        self.seen.append({**body, "authorization": self.headers.get("Authorization")})
         status, payload = type(self).answer(body)
         self.reply(status, payload if isinstance(payload, str) else json.dumps(payload))
 
@@ -132,13 +138,18 @@ def test_smoke_sends_the_test_split_in_the_signature_columns_as_dataframe_split(
     url, seen = scoring(right)
     code, out, err = smoke(served, "--url", url)
     assert code == 0, err
-    assert out.strip() == (
+    lines = out.strip().splitlines()
+    assert lines[:3] == [
         f"smoke: {url} answered 12/12 rows of models:/{served.model}/{served.version} "
-        f"(12 rows of {deploy.TEST_SPLIT}; type integer, classes in {{0, 1}})"
-    )
-    (body,) = seen
+        f"(12 rows of {deploy.TEST_SPLIT}; type integer, classes in {{0, 1}})",
+        "smoke: missing values: skipped: the signature requires every column",
+        f"smoke: extremes: 2/2 rows answered (min and max of {deploy.TEST_SPLIT})",
+    ]
+    assert re.fullmatch(r"smoke: latency: slowest of 2 answers \d+ ms <= 2000 ms", lines[3]), lines[3]
+    body, extremes = seen
     assert body["dataframe_split"]["columns"] == COLUMNS  # the target is not sent
     assert body["dataframe_split"]["data"][1] == [10.5, 19.75, "red"]
+    assert extremes["dataframe_split"]["data"] == [[10.0, 17.25, "blue"], [15.5, 20.0, "red"]]
 
 
 def test_smoke_prefers_the_logged_input_example(served: Any, scoring: Any) -> None:

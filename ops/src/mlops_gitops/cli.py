@@ -6,7 +6,7 @@ mlops-gitops storage push|pull [--remote NAME] [--jobs N] [TARGETS...]
 mlops-gitops tfcheck [--rules-only|--schema-only] PATHS...
 mlops-gitops dr backup|restore|drill|list   (disaster recovery of the registry)
 mlops-gitops monitor report|retrain|capture  (data drift against the champion's training data)
-mlops-gitops deploy serve|smoke|dockerfile  (MLflow's scoring server, its smoke test, the serving image)
+mlops-gitops deploy serve|smoke|dockerfile|config|rollout|rollback  (scoring server, smoke test, image, releases)
 mlops-gitops train run|container|image  (the train stage here or as a managed job: params.yaml train.backend)
 mlops-gitops version
 """

@@ -1,8 +1,9 @@
-"""`mlops-gitops deploy serve|smoke|dockerfile`: a registered version served with MLflow's own tooling.
+"""`mlops-gitops deploy serve|smoke|dockerfile|config|rollout|rollback`: a registered version served.
 
     mlops-gitops deploy serve      [--version N|ALIAS] [--port 5001]      # make serve
     mlops-gitops deploy smoke      [--url URL] [--version N|ALIAS]        # make smoke
     mlops-gitops deploy dockerfile [--version N|ALIAS] [--out DIR]        # make serving-image
+    mlops-gitops deploy config|rollout|rollback --env ENV ...             # merge-to-deploy: rollout.py
 
 `serve` runs MLflow's scoring server (`mlflow models serve -m models:/<name>/<version>
 --env-manager local`) on 127.0.0.1, in the foreground, for the champion or the version given.
@@ -12,6 +13,10 @@ prediction per row, of the signature's output type, among the classes of the tes
 `dockerfile` writes the serving image's build context with `mlflow models generate-dockerfile`
 (no Docker needed) and prints the exact build and push commands; the image is tagged
 `<IMAGE_REPOSITORY>/<model>:v<version>-<short commit>` (the version's `git.commit` tag).
+Besides the rows above, smoke sends the edge rows (the first row with the signature's optional
+columns null; the minimum and maximum of every column of the test split), checks the slowest answer
+against params.yaml `deploy.smoke_latency_ms`, prints one line per check, sends $SMOKE_TOKEN as a
+bearer token (never printed) and calls a `sagemaker://<endpoint>` URL through boto3.
 
 Every refusal is one line and exit 1; the version is always a registered one (`models:/` URI).
 """
@@ -27,6 +32,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
@@ -323,8 +329,28 @@ def first_line(text: str) -> str:
     return (lines[0] if lines else "(empty body)")[:300]
 
 
+TOKEN_ENV = "SMOKE_TOKEN"  # a bearer token for a serving front that asks for one; never printed
+LATENCY_KEY = "smoke_latency_ms"
+DEFAULT_LATENCY_MS = 2000
+
+
+class SmokeError(DeployError):
+    """A smoke check failed: `check` names which (answer, missing values, extremes, latency, reach)."""
+
+    def __init__(self, check: str, message: str) -> None:
+        super().__init__(message)
+        self.check = check
+
+
+def hide_token(text: str) -> str:
+    token = os.environ.get(TOKEN_ENV, "")
+    return text.replace(token, "***") if token else text
+
+
 def http(url: str, body: bytes | None = None, timeout: float = TIMEOUT) -> tuple[int, str]:
     headers = {"Content-Type": "application/json"} if body is not None else {}
+    if os.environ.get(TOKEN_ENV):
+        headers["Authorization"] = f"Bearer {os.environ[TOKEN_ENV]}"
     request = urllib.request.Request(url, data=body, headers=headers, method="POST" if body is not None else "GET")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as answer:
@@ -338,9 +364,9 @@ def ping(url: str) -> None:
     try:
         status, text = http(f"{url}/ping", timeout=5)
     except (urllib.error.URLError, OSError):
-        raise DeployError(unreachable) from None
+        raise SmokeError("reach", unreachable) from None
     if status != 200:
-        raise DeployError(f"{url}/ping answered HTTP {status} ({first_line(text)}): the server is not ready")
+        raise SmokeError("reach", f"{url}/ping answered HTTP {status} ({first_line(text)}): the server is not ready")
 
 
 def logged_model(served: Served) -> tuple[Any, Any]:
@@ -365,31 +391,150 @@ def logged_model(served: Served) -> tuple[Any, Any]:
         return model.signature, example
 
 
-def smoke(cfg: Project, url: str, ref: str | None, test_data: str = TEST_SPLIT) -> str:
-    url = url.rstrip("/")
+def latency_limit(cfg: Project) -> float:
+    """params.yaml `deploy.smoke_latency_ms`: the slowest answer smoke accepts, in milliseconds."""
+    section = cfg.params.get("deploy")
+    raw = section.get(LATENCY_KEY, DEFAULT_LATENCY_MS) if isinstance(section, dict) else DEFAULT_LATENCY_MS
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or raw <= 0:
+        raise DeployError(f"params.yaml deploy.{LATENCY_KEY} must be a positive number of milliseconds, not {raw!r}")
+    return float(raw)
+
+
+def edge_requests(cfg: Project, base: Request, signature: Any, test_data: str) -> list[tuple[str, Request | str]]:
+    """The edge rows besides the base request: (check, request) or (check, why it is skipped).
+
+    - missing values: the first row with every column the signature marks optional set to null;
+    - extremes: the minimum and the maximum of every column of the test split.
+    """
+    import pandas as pd
+
+    found: list[tuple[str, Request | str]] = []
+    inputs = getattr(signature, "inputs", None)
+    optional = [
+        str(spec.name)
+        for spec in (getattr(inputs, "inputs", None) or [])
+        if getattr(spec, "name", None) in base.columns and getattr(spec, "required", True) is False
+    ]
+    if optional:
+        row = [None if column in optional else value for column, value in zip(base.columns, base.rows[0], strict=True)]
+        shown = ", ".join(optional[:4]) + (", ..." if len(optional) > 4 else "")
+        found.append(
+            ("missing values", Request(base.columns, [row], f"optional {shown} null", base.output_kind, base.classes))
+        )
+    else:
+        found.append(("missing values", "skipped: the signature requires every column"))
+    split = cfg.path(test_data)
+    table = pd.read_csv(split) if split.is_file() else None
+    if table is None or any(column not in table.columns for column in base.columns) or len(table) == 0:
+        found.append(("extremes", f"skipped: {test_data} lacks the request's columns"))
+        return found
+    frame = table[base.columns]
+    rows: list[list[Any]] = [[], []]
+    for column in base.columns:
+        values = frame[column].dropna()
+        try:
+            low, high = (values.min(), values.max()) if len(values) else (None, None)
+        except TypeError:  # mixed types: the first value stands for both ends
+            low = high = values.iloc[0]
+        rows[0].append(plain(low))
+        rows[1].append(plain(high))
+    found.append(
+        ("extremes", Request(base.columns, rows, f"min and max of {test_data}", base.output_kind, base.classes))
+    )
+    return found
+
+
+@dataclass
+class Target:
+    """Where smoke sends its requests: a scoring server's URL, or a SageMaker endpoint."""
+
+    url: str
+    endpoint: str | None = None  # SageMaker: invoke_endpoint (boto3), no /ping
+    region: str | None = None
+
+    def send(self, body: bytes) -> tuple[int, str, float]:
+        """(status, text, milliseconds)."""
+        started = time.perf_counter()
+        if self.endpoint:
+            from . import serving_aws
+
+            status, text = serving_aws.invoke(self.endpoint, body, self.region)
+        else:
+            status, text = http(f"{self.url}/invocations", body)
+        return status, text, (time.perf_counter() - started) * 1000
+
+
+def target_of(url: str) -> Target:
+    from .serving_aws import endpoint_of
+
+    url = url.strip().rstrip("/")
+    sagemaker = endpoint_of(url)
+    if sagemaker:
+        return Target(url, sagemaker[0], sagemaker[1])
     if not re.match(r"https?://", url):
-        raise DeployError(f"SMOKE_URL={url!r} is not an http(s) URL: e.g. {DEFAULT_URL}")
-    served = find_version(connect(cfg), cfg, ref)
-    with registry_of(cfg):
-        signature, example = logged_model(served)
-    request = build_request(cfg, served, signature, example, test_data)
-    ping(url)
-    where = f"{url}/invocations ({served.uri})"
+        raise DeployError(f"SMOKE_URL={url!r} is not an http(s) URL or sagemaker://<endpoint>: e.g. {DEFAULT_URL}")
+    return Target(url.removesuffix("/invocations"))
+
+
+def smoke_request(target: Target, request: Request, served: Served, check: str) -> tuple[str, float]:
+    where = f"{target.url}{'' if target.endpoint else '/invocations'} ({served.uri})"
     try:
-        status, text = http(f"{url}/invocations", request.body())
+        status, text, millis = target.send(request.body())
     except (urllib.error.URLError, OSError) as exc:
-        raise DeployError(f"{where} did not answer ({getattr(exc, 'reason', exc)})") from None
+        raise SmokeError(check, f"{where} did not answer ({getattr(exc, 'reason', exc)})") from None
     if status != 200:
-        raise DeployError(f"{where} answered HTTP {status}: {first_line(text)}")
+        raise SmokeError(check, f"{where} answered HTTP {status}: {first_line(text)}")
     try:
         answer = json.loads(text)
     except ValueError:
-        raise DeployError(f"{where} answered something that is not JSON: {first_line(text)}") from None
-    checked = check_answer(request, answer, where)
+        raise SmokeError(check, f"{where} answered something that is not JSON: {first_line(text)}") from None
+    try:
+        return check_answer(request, answer, where), millis
+    except DeployError as exc:
+        raise SmokeError(check, str(exc)) from None
+
+
+def smoke(cfg: Project, url: str, ref: str | None, test_data: str = TEST_SPLIT, served: Served | None = None) -> str:
+    """Every check against `url`, one line each; raises SmokeError at the first that fails."""
+    try:
+        return _smoke(cfg, url, ref, test_data, served)
+    except DeployError as exc:
+        message = hide_token(str(exc))
+        raise (SmokeError(exc.check, message) if isinstance(exc, SmokeError) else DeployError(message)) from None
+
+
+def _smoke(cfg: Project, url: str, ref: str | None, test_data: str, served: Served | None) -> str:
+    target = target_of(url)
+    limit = latency_limit(cfg)
+    served = served or find_version(connect(cfg), cfg, ref)
+    with registry_of(cfg):
+        signature, example = logged_model(served)
+    request = build_request(cfg, served, signature, example, test_data)
+    if not target.endpoint:
+        ping(target.url)
+    checked, millis = smoke_request(target, request, served, "answer")
     rows = len(request.rows)
-    line = f"smoke: {url} answered {rows}/{rows} rows of {served.uri} ({request.source}; {checked})"
-    print(line)
-    return line
+    lines = [f"smoke: {target.url} answered {rows}/{rows} rows of {served.uri} ({request.source}; {checked})"]
+    print(lines[0], flush=True)
+    times = [millis]
+    for check, edge in edge_requests(cfg, request, signature, test_data):
+        if isinstance(edge, str):
+            lines.append(f"smoke: {check}: {edge}")
+        else:
+            _, millis = smoke_request(target, edge, served, check)
+            times.append(millis)
+            lines.append(f"smoke: {check}: {len(edge.rows)}/{len(edge.rows)} rows answered ({edge.source})")
+        print(lines[-1], flush=True)
+    slowest = max(times)
+    if slowest > limit:
+        raise SmokeError(
+            "latency",
+            f"{target.url} took {slowest:.0f} ms to answer, more than params.yaml deploy.{LATENCY_KEY} "
+            f"({limit:.0f} ms): a cold start or an undersized service",
+        )
+    lines.append(f"smoke: latency: slowest of {len(times)} answers {slowest:.0f} ms <= {limit:.0f} ms")
+    print(lines[-1], flush=True)
+    return lines[0]
 
 
 # --- the serving image ---------------------------------------------------------------------------
@@ -457,9 +602,14 @@ def main(argv: list[str] | None = None) -> int:
     three = sub.add_parser("dockerfile", help="the serving image's build context and its build/push commands")
     three.add_argument("--version", default=None, help="version number or alias (default: champion)")
     three.add_argument("--out", default=DEFAULT_IMAGE_DIR)
+    from . import rollout  # config, rollout, rollback: merge-to-deploy (rollout.py)
+
+    rollout.add_parsers(sub)
     args = top.parse_args(argv)
     quiet_mlflow()
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # one line, not bars
+    if args.command in ("config", "rollout", "rollback"):
+        return run(rollout.action(load, args), "serving-config" if args.command == "config" else args.command)
     version = args.version or None
     actions = {
         "serve": lambda: serve(load(), version, args.port),

@@ -105,6 +105,12 @@ def chain(cfg: Project, ref: str) -> dict[str, Any]:
         entry = {k.removeprefix(prefix): v for k, v in found.version_tags.items() if k.startswith(prefix)}
         if entry:
             promotions[env] = entry
+    deployments = {}
+    for env in ALIASES:  # deploy.<env>.*: what `mlops-gitops deploy rollout` recorded (rollout.py)
+        prefix = f"deploy.{env}."
+        entry = {k.removeprefix(prefix): v for k, v in found.version_tags.items() if k.startswith(prefix)}
+        if entry:
+            deployments[env] = entry
     return {
         "model": model,
         "version": found.version,
@@ -127,6 +133,7 @@ def chain(cfg: Project, ref: str) -> dict[str, Any]:
         "params": dict(sorted(found.params.items())),
         "metrics": dict(sorted(found.metrics.items())),
         "promotions": promotions,
+        "deployments": deployments,
         "model_card": found.version_tags.get("model_card", ""),
     }
 
@@ -161,6 +168,15 @@ def render_table(info: dict[str, Any]) -> str:
                 f"promoted {env}",
                 f"PR #{entry.get('pr', '?')} approved by {entry.get('approvers', '?')}, "
                 f"merge {entry.get('commit', '?')[:12]}, {entry.get('promoted_at', '?')}",
+            )
+        )
+    for env, entry in info.get("deployments", {}).items():
+        rows.append(
+            (
+                f"deployed {env}",
+                f"{entry.get('state', '?')}, smoke {entry.get('smoke', '?')} {entry.get('smoke_at', '')}, "
+                f"image {entry.get('image', '?')}, endpoint {entry.get('endpoint', '?')}, "
+                f"run {entry.get('run_url', '?')}",
             )
         )
     if info["model_card"]:
