@@ -262,6 +262,10 @@ def _account(instance: _Instance) -> str:
     return instance.module.facts()["account_id"]
 
 
+def _region(instance: _Instance) -> str:
+    return instance.module.facts()["region"]
+
+
 # The computed attributes of the resource types the CI policies reference, as AWS forms them.
 COMPUTED: dict[str, dict[str, Callable[[_Instance, Callable[[str], Any]], Any]]] = {
     "aws_s3_bucket": {
@@ -275,6 +279,11 @@ COMPUTED: dict[str, dict[str, Callable[[_Instance, Callable[[str], Any]], Any]]]
     "aws_iam_policy": {
         "id": lambda i, arg: f"arn:aws:iam::{_account(i)}:policy/{arg('name')}",
         "arn": lambda i, arg: f"arn:aws:iam::{_account(i)}:policy/{arg('name')}",
+    },
+    # The training image repository (training.tf), named in a repository variable.
+    "aws_ecr_repository": {
+        "arn": lambda i, arg: f"arn:aws:ecr:{_region(i)}:{_account(i)}:repository/{arg('name')}",
+        "repository_url": lambda i, arg: f"{_account(i)}.dkr.ecr.{_region(i)}.amazonaws.com/{arg('name')}",
     },
 }
 
@@ -333,7 +342,7 @@ class Module:
 
     def facts(self) -> dict[str, str]:
         """What the provider knows: the account, from the root's `provider "aws"` (no alias)
-        `allowed_account_ids`, the one account its resources may live in."""
+        `allowed_account_ids`, the one account its resources may live in, and its `region`."""
         if self.parent is not None:
             return self.parent.facts()
         if ("facts", "") not in self._memo:
@@ -342,7 +351,10 @@ class Module:
             if len(main) != 1 or "allowed_account_ids" not in main[0]:
                 raise UnknownReference(f'{self.folder}: no provider "aws" with allowed_account_ids')
             accounts = self.evaluate(main[0]["allowed_account_ids"], {})
-            self._memo[("facts", "")] = {"account_id": str(accounts[0])}
+            facts = {"account_id": str(accounts[0])}
+            if "region" in main[0]:
+                facts["region"] = str(self.evaluate(main[0]["region"], {}))
+            self._memo[("facts", "")] = facts
         return dict(self._memo[("facts", "")])
 
     # ---- names
@@ -436,8 +448,8 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 class _Parser:
     """Recursive descent over one HCL expression: templates, list/object literals and `for`
-    expressions, traversals (`a.b["c"]`), calls of `values`, `keys`, `merge`, `toset` (strings)
-    and `replace` (plain strings). Anything else raises."""
+    expressions, traversals (`a.b["c"]`), calls of `values`, `keys`, `merge`, `toset` (strings),
+    `replace` (plain strings), `substr` (from an offset) and `trimsuffix`. Anything else raises."""
 
     def __init__(self, module: Module, text: str, pos: int, scope: dict[str, Any]) -> None:
         self.module, self.text, self.pos, self.scope = module, text, pos, scope
@@ -609,6 +621,13 @@ class _Parser:
             return sorted(set(arguments[0]))  # a set of strings: lexical order, as Terraform's
         if name == "merge" and all(isinstance(a, dict) for a in arguments):
             return {k: v for a in arguments for k, v in a.items()}
+        if name == "substr" and len(arguments) == 3 and isinstance(arguments[0], str):
+            offset, length = arguments[1], arguments[2]  # non-negative offsets only
+            if not (isinstance(offset, int) and isinstance(length, int) and offset >= 0):
+                raise self.fail("substr() with these arguments is not evaluated")
+            return arguments[0][offset:] if length == -1 else arguments[0][offset : offset + length]
+        if name == "trimsuffix" and len(arguments) == 2 and all(isinstance(a, str) for a in arguments):
+            return arguments[0].removesuffix(arguments[1])
         if name == "replace" and len(arguments) == 3 and all(isinstance(a, str) for a in arguments):
             if arguments[1].startswith("/") and arguments[1].endswith("/"):
                 raise self.fail("replace() with a regular expression is not evaluated")

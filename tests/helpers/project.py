@@ -97,6 +97,8 @@ MLFLOW_SERVER_STORE_CLIENTS = [
     "google-cloud-storage==3.17.1",
     "azure-storage-blob==12.31.1",
     "azure-identity==1.27.0",
+    # moto's SageMaker for the package's deploy and training tests (ops/tests).
+    "moto==5.2.5",
 ]
 
 
@@ -108,12 +110,15 @@ def schema_packages() -> list[str]:
 
 
 def project_requirements(tmp: Path) -> list[str]:
-    """Union of every cloud's runtime and dev pins, read from rendered pyproject.toml files."""
+    """Union of every cloud's runtime, optional (the training SDK) and dev pins, read from rendered
+    pyproject.toml files: the package's tests check each cloud's launcher against its real SDK."""
     wanted: set[str] = {*MLFLOW_SERVER_STORE_CLIENTS, *schema_packages()}
     for cloud in CLOUDS:
         project = render(tmp / cloud, cloud_provider=cloud)
         data = tomllib.loads((project / "pyproject.toml").read_text())
         wanted.update(data["project"]["dependencies"])
+        for extra in data["project"].get("optional-dependencies", {}).values():
+            wanted.update(extra)
         wanted.update(data["dependency-groups"]["dev"])
     return sorted(wanted)
 

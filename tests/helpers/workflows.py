@@ -48,6 +48,12 @@ PINS = {
     "infracost/actions/scan": ("fb736a8f219195d6efdca58682069b16fe1bc280", "v4.2.0"),
     "peter-evans/create-pull-request": ("5f6978faf089d4d20b00c7766989d076bb2fc7f1", "v8.1.1"),
     "re-actors/alls-green": ("05ac9388f0aebcb5727afa17fcccfecd6f8ec5fe", "v1.2.2"),
+    "aquasecurity/setup-trivy": ("81e514348e19b6112ce2a7e3ecbafe19c1e1f567", "v0.3.1"),
+}
+# Pins that ../shared/actions-pins.md does not list, each read from the action's own repository
+# snapshot (tag -> commit) and recorded in docs/decisions.md ("Pins beyond the shared list").
+VERIFIED_BEYOND_SHARED = {
+    "aquasecurity/setup-trivy": "tag v0.3.1 is 81e514348e19b6112ce2a7e3ecbafe19c1e1f567 (2026-06-03)",
 }
 
 

@@ -211,8 +211,8 @@ def test_aws_backup_role_holds_its_policy_only(aws_project):
 
     roles = aws_ci_roles(aws_project / "terraform" / "aws")
     assert {key: [p.document_name for p in role.policies] for key, role in roles.items()} == {
-        "pr": ["ci_common"],
-        "deploy": ["ci_common", "deploy"],
+        "pr": ["ci_common", "pr_training"],
+        "deploy": ["ci_common", "deploy", "deploy_training_image"],
         "backup": ["backup"],
     }
     statements = roles["backup"].statements
@@ -454,3 +454,248 @@ def test_contract_azure_ci_identities_are_exact_subjects_and_least_privilege(azu
             assert grant["role"] in ("Reader", "Storage Blob Data Reader", "${local.blob_writer}"), name
             if grant["role"] == "${local.blob_writer}":
                 assert grant["condition"] not in (None, "null"), name
+
+
+# ---- managed training (training.tf of each cloud; issue #16, the training contract)
+
+TRAINING_JOB = "-train-20261129120000"  # a job name is "<slug[:40] without a trailing hyphen>-train-<UTC time>"
+TRAINING_OUTPUTS = {
+    "aws": {"training_role_arn", "training_image_repository_url"},
+    "gcp": {"training_service_account", "training_image_repository"},
+    "azure": {"training_identity_client_id", "training_image_repository", "training_workspace_name"},
+}
+TRAINING_VARIABLES = ("TRAINING_ROLE", "TRAINING_IMAGE_REPOSITORY", "TRAINING_STORAGE_URL")
+
+
+def _ignoring_conditions(statements: list[dict]) -> list[dict]:
+    """The statements as if every condition held: what they could ever grant."""
+    return [{k: v for k, v in s.items() if k != "Condition"} for s in statements]
+
+
+def test_aws_training_role_reads_inputs_and_writes_only_outputs(aws_project):
+    """training.tf's execution role, evaluated from the rendered Terraform: only SageMaker, for
+    this account's jobs of this project, may assume it; it reads the job's inputs and the DVC
+    data, writes only <data>/training/<job>/output/ and training/checkpoints/, pulls only the
+    training repository, and holds no IAM, SageMaker or delete action."""
+    from helpers.permissions import Module, aws_ci_roles, decide
+
+    stack = aws_project / "terraform" / "aws"
+    module = Module(stack)
+    (role,) = aws_ci_roles(stack, "training").values()
+    assert [p.document_name for p in role.policies] == ["training"]
+    statements = role.statements
+    account, region = module.facts()["account_id"], module.facts()["region"]
+    job = f"{aws_project.name[:40]}{TRAINING_JOB}"
+
+    (trust,) = module.data["aws_iam_policy_document"]["training_trust"]["statement"]
+    assert module.evaluate(trust["principals"][0]["identifiers"], {}) == ["sagemaker.amazonaws.com"]
+    conditions = {
+        module.evaluate(c["variable"], {}): (module.evaluate(c["test"], {}), module.evaluate(c["values"], {}))
+        for c in trust["condition"]
+    }
+    assert conditions == {
+        "aws:SourceAccount": ("StringEquals", [account]),
+        "aws:SourceArn": (
+            "ArnLike",
+            [f"arn:aws:sagemaker:{region}:{account}:training-job/{aws_project.name[:40]}-train-*"],
+        ),
+    }
+
+    data, artifacts = (f"arn:aws:s3:::{module.output(name)}" for name in ("dvc_bucket", "artifact_bucket"))
+    allowed = lambda action, resource: decide(statements, action, resource).allowed  # noqa: E731
+    assert allowed("s3:GetObject", f"{data}/training/{job}/input/data/features/train.parquet")
+    assert allowed("s3:GetObject", f"{data}/dvc/files/md5/ab/cdef")
+    assert allowed("s3:PutObject", f"{data}/training/{job}/output/model.tar.gz")
+    assert allowed("s3:PutObject", f"{data}/training/checkpoints/diagnosis_classifier/step-10.pt")
+    assert allowed("s3:GetObject", f"{data}/training/checkpoints/diagnosis_classifier/step-10.pt")
+    for resource in (
+        f"{data}/training/{job}/input/data/features/train.parquet",  # its inputs: read only
+        f"{data}/dvc/files/md5/ab/cdef",
+        f"{data}/registry-backup/x",
+        f"{artifacts}/mlflow/models/m-1/artifacts/model.pkl",
+    ):
+        assert not allowed("s3:PutObject", resource), resource
+    assert not allowed("s3:GetObject", f"{artifacts}/mlflow/models/m-1/artifacts/model.pkl")
+    # Listing: the bucket, only under training/ and the DVC remote.
+    (listing,) = [s for s in statements if "s3:ListBucket" in s["Action"]]
+    assert listing["Resource"] == [data] and listing["Condition"] == {
+        "StringLike": {"s3:prefix": ["training/*", "dvc/*"]}
+    }
+    repository = f"arn:aws:ecr:{region}:{account}:repository/{aws_project.name}"
+    assert allowed("ecr:BatchGetImage", f"{repository}-training")
+    assert not allowed("ecr:BatchGetImage", f"{repository}-serving")
+    actions = {a for s in statements for a in s["Action"]}
+    assert not [a for a in actions if a.startswith(("iam:", "sagemaker:", "sts:")) or "Delete" in a], actions
+    group = f"arn:aws:logs:{region}:{account}:log-group:/aws/sagemaker/TrainingJobs"
+    assert allowed("logs:PutLogEvents", f"{group}:log-stream:{job}/algo-1-1764417600")
+    assert not allowed("logs:PutLogEvents", f"{group}:log-stream:other-project-train-1/algo-1-1764417600")
+
+
+def test_aws_pr_role_submits_training_jobs_and_passes_only_the_training_role(aws_project):
+    """The PR role creates, watches, stops and tags this project's training jobs only, passes the
+    training role (to SageMaker only) and no other, uploads inputs under training/<job>/input/,
+    and can change no IAM at all, whatever the conditions; the training image is pushed by the
+    deploy role, never by the PR role."""
+    from helpers.permissions import Module, aws_ci_roles, decide
+
+    stack = aws_project / "terraform" / "aws"
+    module = Module(stack)
+    roles = aws_ci_roles(stack)
+    (training,) = aws_ci_roles(stack, "training").values()
+    account, region = module.facts()["account_id"], module.facts()["region"]
+    pr = roles["pr"].statements
+    jobs = f"arn:aws:sagemaker:{region}:{account}:training-job"
+    job = f"{aws_project.name[:40]}{TRAINING_JOB}"
+    for action in ("CreateTrainingJob", "DescribeTrainingJob", "StopTrainingJob", "AddTags"):
+        assert decide(pr, f"sagemaker:{action}", f"{jobs}/{job}").allowed, action
+        assert not decide(pr, f"sagemaker:{action}", f"{jobs}/other-project{TRAINING_JOB}").allowed, action
+    assert not decide(pr, "sagemaker:CreateEndpoint", f"arn:aws:sagemaker:{region}:{account}:endpoint/{job}").allowed
+
+    # iam:PassRole: one statement, the training role only, to SageMaker only.
+    passing = [s for s in pr if decide(_ignoring_conditions([s]), "iam:PassRole", training.arn).allowed]
+    assert [(s["Resource"], s["Condition"]) for s in passing] == [
+        ([training.arn], {"StringEquals": {"iam:PassedToService": ["sagemaker.amazonaws.com"]}})
+    ]
+    anything = _ignoring_conditions(pr)
+    for other in (module.output("serving_role_arn"), roles["deploy"].arn, roles["pr"].arn, "*"):
+        assert not decide(anything, "iam:PassRole", other).allowed, other
+    for action in (
+        "iam:CreateRole",
+        "iam:PutRolePolicy",
+        "iam:AttachRolePolicy",
+        "iam:DeleteRolePolicy",
+        "iam:UpdateAssumeRolePolicy",
+        "iam:CreatePolicyVersion",
+        "iam:TagRole",
+    ):
+        for resource in (training.arn, roles["pr"].arn, f"arn:aws:iam::{account}:policy/x"):
+            assert not decide(anything, action, resource).allowed, (action, resource)
+
+    data = f"arn:aws:s3:::{module.output('dvc_bucket')}"
+    assert decide(pr, "s3:PutObject", f"{data}/training/{job}/input/params.yaml").allowed
+    assert not decide(pr, "s3:PutObject", f"{data}/training/{job}/output/model.tar.gz").allowed
+    assert not decide(pr, "s3:PutObject", f"{data}/training/checkpoints/m/step-1.pt").allowed
+    repository = f"arn:aws:ecr:{region}:{account}:repository/{aws_project.name}-training"
+    assert not decide(anything, "ecr:PutImage", repository).allowed
+    assert decide(roles["deploy"].statements, "ecr:PutImage", repository).allowed
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_training_outputs_and_repository_variables(cloud, cloud_projects):
+    """Each project stack has the contract's outputs and a training_repository_variables map
+    that terraform/github writes with the other repository variables."""
+    stack = cloud_projects[cloud] / "terraform" / cloud
+    outputs = {name: body for entry in hcl(stack)["output"] for name, body in entry.items()}
+    assert TRAINING_OUTPUTS[cloud] <= set(outputs), TRAINING_OUTPUTS[cloud] - set(outputs)
+    value = json.dumps(outputs["training_repository_variables"]["value"])
+    for name in (*TRAINING_VARIABLES, *(("TRAINING_WORKSPACE",) if cloud == "azure" else ())):
+        assert name in value, name
+    github = (cloud_projects[cloud] / "terraform" / "github" / "main.tf").read_text()
+    assert "data.terraform_remote_state.project.outputs.training_repository_variables" in github
+    if cloud == "aws":  # the values, evaluated as the permission harness does
+        from helpers.permissions import Module
+
+        aws = Module(stack)
+        variables = Module(stack.parent / "github", remote_states={"project": aws}).local("repository_variables")
+        assert variables["TRAINING_ROLE"] == aws.output("training_role_arn")
+        assert variables["TRAINING_STORAGE_URL"] == f"s3://{aws.output('dvc_bucket')}/training"
+        assert variables["TRAINING_IMAGE_REPOSITORY"] == aws.output("training_image_repository_url")
+        assert variables["TRAINING_IMAGE_REPOSITORY"].endswith(f".amazonaws.com/{cloud_projects[cloud].name}-training")
+
+
+def test_contract_gcp_training_grants(gcp_project):
+    """Contract test of the rendered GCP IAM of training.tf (no IAM emulator runs here): the job's
+    account reads and writes the data bucket only through prefix conditions, the PR account
+    acts as the training account only, through a custom role of custom-job permissions, and no
+    grant of the file changes IAM."""
+    stack = gcp_project / "terraform" / "gcp"
+    resources = {
+        (t, n): body for entry in hcl(stack)["resource"] for t, named in entry.items() for n, body in named.items()
+    }
+    scopes = ci_locals(stack)
+    assert scopes["training_prefix"] == "training/"
+    grants = scopes["training_bucket_grants"]
+    assert {name: grant["role"] for name, grant in grants.items()} == {
+        "training_read": "roles/storage.objectViewer",
+        "training_output": "roles/storage.objectCreator",
+        "training_checkpoints": "roles/storage.objectUser",
+    }
+    assert grants["training_output"]["condition"] == '${format(local.training_leaf, "output")}'
+    assert "checkpoints/" in grants["training_checkpoints"]["condition"]
+    assert 'extract("/objects/${local.training_prefix}{job}/%s/") != ""' in scopes["training_leaf"]
+    binding = resources[("google_storage_bucket_iam_member", "training")]
+    assert binding["member"] == "${google_service_account.training.member}" and binding["condition"]
+    # actAs: on the training account only, for pr; no other account's serviceAccountUser to pr.
+    acting = [
+        (name, body["service_account_id"])
+        for (t, name), body in resources.items()
+        if t == "google_service_account_iam_member"
+        and "serviceAccountUser" in json.dumps(body)
+        and 'ci_members["pr"]' in body["member"]
+    ]
+    assert acting == [("pr_training", "${google_service_account.training.name}")]
+    role = resources[("google_project_iam_custom_role", "training_jobs")]
+    assert sorted(role["permissions"]) == sorted(
+        f"aiplatform.customJobs.{verb}" for verb in ("create", "get", "list", "cancel")
+    )
+    assert resources[("google_project_iam_member", "pr_training_jobs")]["role"] == (
+        "${google_project_iam_custom_role.training_jobs.name}"
+    )
+    options = SerializationOptions(with_comments=False, strip_string_quotes=True)
+    granted = hcl2.loads((stack / "training.tf").read_text(), serialization_options=options)["resource"]
+    roles = {body["role"] for entry in granted for named in entry.values() for body in named.values() if "role" in body}
+    roles |= {grant["role"] for grant in grants.values()}
+    assert not [
+        r for r in roles if re.search(r"roles/(owner|editor|aiplatform\.|iam\.(?!serviceAccount)|resourcemanager)", r)
+    ]
+    assert not [p for p in role["permissions"] if "setIamPolicy" in p or p.startswith("iam.")]
+
+
+def test_contract_azure_training_grants_and_optional_workspace(azure_project):
+    """Contract test of the rendered Azure RBAC of training.tf (no ARM emulator runs here): the
+    Azure ML workspace (and its vault and Application Insights) exist only with
+    training_backend_enabled (default false); the job identity writes only outputs and
+    checkpoints; the PR identity gets AzureML Data Scientist on the workspace, Managed Identity
+    Operator on the training identity only and conditioned input uploads; no role can write a
+    role assignment."""
+    stack = azure_project / "terraform" / "azure"
+    blocks = hcl(stack)
+    variables = {name: body for entry in blocks["variable"] for name, body in entry.items()}
+    assert variables["training_backend_enabled"]["type"] == "bool"
+    assert variables["training_backend_enabled"]["default"] is False
+    resources = {
+        (t, n): body for entry in blocks["resource"] for t, named in entry.items() for n, body in named.items()
+    }
+    for key in (
+        ("azurerm_machine_learning_workspace", "training"),
+        ("azurerm_key_vault", "training"),
+        ("azurerm_application_insights", "training"),
+        ("azurerm_role_assignment", "pr_training_workspace"),
+    ):
+        assert resources[key]["count"] == "${var.training_backend_enabled ? 1 : 0}", key
+    workspace = resources[("azurerm_machine_learning_workspace", "training")]
+    assert workspace["storage_account_id"] == "${azurerm_storage_account.project.id}"
+    assert workspace["storage_account_access_type"] == "Identity"  # the account has no shared keys
+    assert workspace["identity"][0]["identity_ids"] == ["${azurerm_user_assigned_identity.training.id}"]
+    assert resources[("azurerm_key_vault", "training")]["public_network_access_enabled"] is False
+    assert resources[("azurerm_role_assignment", "pr_training_workspace")]["role_definition_name"] == (
+        "AzureML Data Scientist"
+    )
+    local = ci_locals(stack)
+    grants = local["training_grants"]
+    assert {name: grant["role"] for name, grant in grants.items()} == {
+        "job_training": "${local.blob_writer}",  # no delete (ci_identities.tf)
+        "job_dvc_read": "Storage Blob Data Reader",
+        "job_pull": "AcrPull",
+        "pr_inputs": "${local.blob_writer}",
+        "pr_assign": "Managed Identity Operator",
+    }
+    assert grants["pr_assign"]["scope"] == "${azurerm_user_assigned_identity.training.id}"
+    assert grants["pr_inputs"]["condition"] == '${format(local.write_like, "${local.training_prefix}*/input/*")}'
+    write = local["training_write"]
+    assert "StringLike '${local.training_prefix}*/output/*'" in write
+    assert "StringStartsWith '${local.training_prefix}checkpoints/'" in write
+    text = (stack / "training.tf").read_text()
+    assert not re.search(
+        r'"(Owner|Contributor|User Access Administrator|Role Based Access Control Administrator)"', text
+    )

@@ -16,8 +16,13 @@ Per method (merge commit, squash, rebase), in one repository and registry:
      proposes production -> the CI-trained version (the file `cml pr create` would commit);
   4. that promotion PR gets its plan (`promotion` check, PR identity), is merged by the same
      method, and the push runs `apply` as the deploy identity with the evidence from the API;
-  5. the champion is the version the PR pipeline trained, with the promotion PR and approver.
-Then a revert of the last promotion, merged and applied, rolls the champion back.
+  5. the champion is the version the PR pipeline trained, with the promotion PR and approver;
+     the same `apply` run deployed it to staging then production (docs/deploy.md): under act
+     nothing is applied (SERVING_APPLY_COMMAND=true) but each environment's generated
+     release.auto.tfvars.json names the version and its image tag, and the smoke test ran
+     against a real MLflow scoring server of the first trained version (SMOKE_URL).
+Then a revert of the last promotion's production line (staging keeps the newer version), merged
+and applied, rolls the champion back and redeploys production with the older version.
 Only GitHub's own steps are not run: the environment approval (act has none) and the comment
 and PR creation (CML's contract fake, tests/promotion/fake_bin/cml).
 """
@@ -27,6 +32,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -47,6 +53,7 @@ from helpers.github import (
     pull_request_payload,
     push_payload,
 )
+from helpers.mlflow_server import free_port, wait_until_up
 from helpers.permissions import AwsCiHarness
 from helpers.project import git_init, render
 from helpers.storage import GUARD_ENV
@@ -72,6 +79,8 @@ class Journey:
     timings: list[tuple[str, float]] = field(default_factory=list)
     promoted: list[str] = field(default_factory=list)
     last_promotion: PullRequest | None = None
+    smoke_url: str | None = None
+    server: subprocess.Popen | None = None
 
     def act(self, label: str, workflow: str, job: str, event_name: str, payload: dict, identity: str | None) -> ActRun:
         """`job` of `workflow` on `payload`, with the credentials and tracking gate of `identity`
@@ -87,6 +96,9 @@ class Journey:
             env.pop(name, None)
         passed = [k for k in env if k.startswith(("AWS_", "UV_", "MLFLOW_S3", "CML_CONTRACT"))]
         passed += ["MYPY_CACHE_DIR", "DVC_GLOBAL_CONFIG_DIR", *GUARD_ENV]
+        if self.smoke_url:  # the deploy steps' smoke test (nothing is applied under act)
+            env["SMOKE_URL"] = self.smoke_url
+            passed.append("SMOKE_URL")
         self.harness.ledger.step = f"{workflow}/{job} ({label})"
         run = run_act(
             self.work,
@@ -128,11 +140,67 @@ class Journey:
         assert created, calls
         return Path(created[-1]["saved"]) / "deploy/models.yaml"
 
-    def apply_promotion(self, label: str, pull: PullRequest, method: str, approver: str) -> None:
+    def apply_promotion(self, label: str, pull: PullRequest, method: str, approver: str) -> ActRun:
         """Merge a promotion PR; the push runs `apply` as the deploy identity."""
         before = git(self.work, "rev-parse", "origin/main")
         after = self.github.merge(self.work, pull, method, [approver])
-        self.act(label, "promote.yml", "apply", "push", push_payload(self.github, before, after), "deploy")
+        return self.act(label, "promote.yml", "apply", "push", push_payload(self.github, before, after), "deploy")
+
+    def start_smoke_server(self, version: str) -> None:
+        """A real MLflow scoring server of `version` (`make serve`, as the platform engineer): the
+        target of the deploy steps' smoke test under act, where no cloud endpoint exists."""
+        if self.server is not None:
+            return
+        port = free_port()
+        env = {**self.harness.admin_env(), "MLFLOW_TRACKING_URI": self.harness.mlflow_url}
+        log = self.acts.parent / "smoke-server.log"
+        with log.open("w") as out:
+            self.server = subprocess.Popen(
+                ["make", "--no-print-directory", "serve", f"SERVE_PORT={port}", f"VERSION={version}"],
+                cwd=self.work, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        wait_until_up(f"http://127.0.0.1:{port}/ping", self.server, log, seconds=180)
+        self.smoke_url = f"http://127.0.0.1:{port}"
+
+    def stop_smoke_server(self) -> None:
+        if self.server is not None and self.server.poll() is None:
+            os.killpg(self.server.pid, signal.SIGTERM)
+            try:
+                self.server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.server.pid, signal.SIGKILL)
+
+
+# `make deploy` prints the configuration each environment ends on (terraform/aws/serving/...).
+DEPLOYED = re.compile(r"deploy: (staging|production) ends on \S+release\.auto\.tfvars\.json: (.*)$")
+
+
+def deployed_releases(run: ActRun) -> dict[str, dict | None]:
+    found = {}
+    for line in run.output.splitlines():
+        match = DEPLOYED.search(line)
+        if match:
+            found[match.group(1)] = json.loads(match.group(2))["release"]
+    return found
+
+
+def assert_serves(j: Journey, run: ActRun, version: str, envs: tuple[str, ...] = ("staging", "production")) -> None:
+    """The generated release of each of `envs` names `version` at 100%, with the image tag of the
+    commit that trained it, and its smoke tests passed (staging first: production requires it)."""
+    assert "Success - Main staging: deploy" in run.output and "Success - Main production: deploy" in run.output
+    commit = j.version_tags(version)["git.commit"]
+    releases = deployed_releases(run)
+    assert set(releases) == set(envs), run.output[-4000:]
+    for env, release in releases.items():
+        assert release is not None, env
+        assert (release["environment"], release["model"], release["version"]) == (env, MODEL, version)
+        assert release["image_tag"] == f"v{version}-{commit[:7]}"
+        assert release["step"] == "full"
+        assert release["traffic"][0] == {"version": version, "image_tag": release["image_tag"], "percent": 100}
+        assert sum(t["percent"] for t in release["traffic"]) == 100
+    tags = j.version_tags(version)
+    for env in envs:
+        assert tags[f"deploy.{env}.smoke"] == "passed" and tags[f"deploy.{env}.state"] == "live", tags
 
 
 @pytest.fixture(scope="module")
@@ -171,6 +239,7 @@ def journey(shared_env, mlflow_server: str, tmp_path_factory: pytest.TempPathFac
         print("\njourney timings:\n" + "\n".join(f"  {label:<48} {seconds:6.1f} s" for label, seconds in made.timings))
         for identity in ("pr", "deploy"):
             print(harness.ledger.report(identity))
+        made.stop_smoke_server()
         harness.stop()
 
 
@@ -226,6 +295,10 @@ def test_a_model_trained_on_a_pull_request_is_promoted_after_merge(journey: Jour
     )
     proposed = j.proposed_file().read_text()
     assert f"version: {trained}" in proposed.split("production:", 1)[1].splitlines()[1], proposed
+    # Production takes only a version staging has smoke-tested: the PR promotes both (staging is
+    # deployed first in the same run).
+    proposed = re.sub(r"(staging:\n\s+version:) \S+", rf"\1 {trained}", proposed, count=1)
+    j.start_smoke_server(trained)
 
     # 4. The promotion PR: plan as the PR identity, merged, applied as the deploy identity.
     promotion = f"promote-production-{method}"
@@ -242,7 +315,7 @@ def test_a_model_trained_on_a_pull_request_is_promoted_after_merge(journey: Jour
         "pr",
     )
     assert "Success - Main Plan the promotion (writes reports/promotion_plan.md)" in run.output
-    j.apply_promotion(f"{method}: apply (deploy identity)", promo, method, "carol")
+    applied = j.apply_promotion(f"{method}: apply (deploy identity)", promo, method, "carol")
 
     # 5. The champion is the version the PR pipeline trained, with its evidence.
     assert j.aliases()["champion"] == trained
@@ -253,6 +326,7 @@ def test_a_model_trained_on_a_pull_request_is_promoted_after_merge(journey: Jour
     assert "sagemaker-mlflow:SetRegisteredModelAlias" in j.harness.ledger.actions("deploy")
     assert "sagemaker-mlflow:SetRegisteredModelAlias" not in j.harness.ledger.actions("pr")
     assert not j.harness.ledger.denied("deploy"), j.harness.ledger.report("deploy")
+    assert_serves(j, applied, trained)
     j.promoted.append(trained)
     j.last_promotion = promo
     j.timings.append((f"{method}: whole journey", time.monotonic() - started))
@@ -265,7 +339,15 @@ def test_a_revert_of_the_promotion_rolls_the_champion_back(journey: Journey) -> 
     git(work, "checkout", "-q", "-B", "revert-promotion", "origin/main")
     # The last change of deploy/models.yaml on main (a rebase merge leaves it as a plain commit).
     last = git(work, "log", "-1", "--format=%H", "--", "deploy/models.yaml")
-    git(work, "revert", "--no-edit", last)
+    git(work, "revert", "--no-edit", "--no-commit", last)
+    # Production only: staging keeps the newer version (the gate refuses to move staging back to a
+    # version trained from other inputs than main's), and production takes the older one, which
+    # staging smoke-tested when it was promoted.
+    reverted = (work / "deploy/models.yaml").read_text()
+    staging = re.search(r"staging:\n\s+version: \S+", git(work, "show", f"{last}:deploy/models.yaml"))
+    assert staging, reverted
+    (work / "deploy/models.yaml").write_text(re.sub(r"staging:\n\s+version: \S+", staging.group(0), reverted, count=1))
+    git(work, "commit", "-qam", "Revert the production promotion")
     revert = j.github.open(work, "revert-promotion")
     j.act(
         "revert: promotion plan",
@@ -275,6 +357,8 @@ def test_a_revert_of_the_promotion_rolls_the_champion_back(journey: Journey) -> 
         pull_request_payload(j.github, revert),
         "pr",
     )
-    j.apply_promotion("revert: apply (deploy identity)", revert, "merge", "dave")
+    applied = j.apply_promotion("revert: apply (deploy identity)", revert, "merge", "dave")
+    assert_serves(j, applied, j.promoted[-2], envs=("production",))
+    assert "already serves staging" in applied.output
     assert j.aliases()["champion"] == j.promoted[-2]
     assert j.aliases()["previous-champion"] == j.promoted[-1]

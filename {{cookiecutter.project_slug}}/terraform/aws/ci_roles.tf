@@ -2,7 +2,8 @@
 #   pr:     subjects "pull_request", "environment:promotion-proposal"
 #                                             -> read data, push DVC outputs, log and register
 #                                                candidate versions (never an alias), terraform plan
-#   deploy: subject "environment:production"  -> promotion (registry aliases) and terraform apply
+#   deploy: subject "environment:production"  -> promotion (registry aliases), terraform apply, the
+#                                                serving image (push, scan) and its smoke test
 #   backup: subject "environment:backup"      -> the scheduled registry backup (backup.yml): read
 #                                                the registry and the model files, add files under
 #                                                registry-backup/ of the data bucket; nothing else
@@ -299,6 +300,34 @@ data "aws_iam_policy_document" "deploy" {
       "arn:aws:cloudwatch:${local.answers.region}:${local.answers.account_id}:alarm:${local.name}-*",
       "arn:aws:application-autoscaling:${local.answers.region}:${local.answers.account_id}:scalable-target/*",
     ]
+  }
+  statement {
+    # promote.yml after `make promote`: `make serving-image-push` pushes the model's image to
+    # this project's repository (tags are immutable), `make scan-image` pulls it back for Trivy.
+    sid = "PushServingImage"
+    actions = [
+      "ecr:BatchCheckLayerAvailability",
+      "ecr:InitiateLayerUpload",
+      "ecr:UploadLayerPart",
+      "ecr:CompleteLayerUpload",
+      "ecr:PutImage",
+      "ecr:BatchGetImage",
+      "ecr:GetDownloadUrlForLayer",
+      "ecr:DescribeImages",
+    ]
+    resources = [aws_ecr_repository.serving.arn]
+  }
+  statement {
+    # `docker login`: the registry token has no resource to scope to.
+    sid       = "RegistryLogin"
+    actions   = ["ecr:GetAuthorizationToken"]
+    resources = ["*"]
+  }
+  statement {
+    # `make deploy`: the smoke test after each step calls this project's endpoints, nothing else.
+    sid       = "SmokeTestEndpoints"
+    actions   = ["sagemaker:InvokeEndpoint"]
+    resources = ["arn:aws:sagemaker:${local.answers.region}:${local.answers.account_id}:endpoint/${local.name}-*"]
   }
   statement {
     sid       = "PassServingRole"

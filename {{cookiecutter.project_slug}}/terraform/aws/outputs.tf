@@ -74,3 +74,25 @@ output "repository_variables" {
     MONITOR_URL = "s3://${module.storage.ids["data"]}/monitoring"
   }
 }
+
+# ---- managed training (training.tf; docs/cloud/aws.md, Managed training)
+
+output "training_role_arn" {
+  description = "SageMaker execution role of this project's training jobs (repository variable TRAINING_ROLE)."
+  value       = aws_iam_role.training.arn
+}
+
+output "training_image_repository_url" {
+  description = "ECR repository of the training image (repository variable TRAINING_IMAGE_REPOSITORY)."
+  value       = aws_ecr_repository.training.repository_url
+}
+
+output "training_repository_variables" {
+  description = "The repository variables of the managed-training launchers (terraform/github adds them to repository_variables)."
+  value = {
+    TRAINING_ROLE             = aws_iam_role.training.arn
+    TRAINING_IMAGE_REPOSITORY = aws_ecr_repository.training.repository_url
+    # Jobs use <url>/<job>/input/, <url>/<job>/output/ and <url>/checkpoints/<model>/.
+    TRAINING_STORAGE_URL = local.training_storage_url
+  }
+}

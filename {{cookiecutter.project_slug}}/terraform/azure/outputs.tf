@@ -102,3 +102,33 @@ output "mlflow_access_principal_ids" {
   description = "Principal ids of the CI identities (pr, deploy, backup): add them to the platform stack's mlflow_access_principal_ids and apply it (docs/cloud/azure.md, bootstrap step 4)."
   value       = values(local.ci_principals)
 }
+
+# ---- managed training (training.tf; docs/cloud/azure.md, Managed training)
+
+output "training_identity_client_id" {
+  description = "Client id of the user-assigned identity the Azure ML jobs run as (repository variable TRAINING_ROLE)."
+  value       = azurerm_user_assigned_identity.training.client_id
+}
+
+output "training_image_repository" {
+  description = "Registry and repository of the training image, <acr>.azurecr.io/training (repository variable TRAINING_IMAGE_REPOSITORY)."
+  value       = "${azurerm_container_registry.serving.login_server}/training"
+}
+
+output "training_workspace_name" {
+  description = "Azure ML workspace of the training jobs (repository variable TRAINING_WORKSPACE); null unless training_backend_enabled."
+  value       = local.training_workspace
+}
+
+output "training_repository_variables" {
+  description = "The repository variables of the managed-training launchers (terraform/github adds them to repository_variables); TRAINING_WORKSPACE only when training_backend_enabled."
+  value = merge(
+    {
+      TRAINING_ROLE             = azurerm_user_assigned_identity.training.client_id
+      TRAINING_IMAGE_REPOSITORY = "${azurerm_container_registry.serving.login_server}/training"
+      # Jobs use <url>/<job>/input/, <url>/<job>/output/ and <url>/checkpoints/<model>/.
+      TRAINING_STORAGE_URL = "az://${azurerm_storage_container.project["data"].name}@${azurerm_storage_account.project.name}.blob.core.windows.net/training"
+    },
+    { for name, value in { TRAINING_WORKSPACE = local.training_workspace_id } : name => value if value != null },
+  )
+}

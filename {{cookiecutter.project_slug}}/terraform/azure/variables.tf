@@ -77,3 +77,9 @@ variable "log_daily_quota_gb" {
   description = "Daily ingestion cap of the audit workspace, in GB (-1: none)."
   default     = 1
 }
+
+variable "training_backend_enabled" {
+  type        = bool
+  description = "Create the Azure ML workspace that managed training (params.yaml train.backend: azureml) submits jobs to, with its key vault and Application Insights; the PR identity may submit jobs there. Off: no workspace, nothing billed (docs/cloud/azure.md, Managed training)."
+  default     = false
+}

@@ -76,3 +76,25 @@ output "repository_variables" {
     MONITOR_URL = "gs://${module.storage.names["data"]}/monitoring"
   }
 }
+
+# ---- managed training (training.tf; docs/cloud/gcp.md, Managed training)
+
+output "training_service_account" {
+  description = "Service account the Vertex AI custom jobs run as (repository variable TRAINING_ROLE)."
+  value       = google_service_account.training.email
+}
+
+output "training_image_repository" {
+  description = "Artifact Registry repository of the training image, <region>-docker.pkg.dev/<project>/<repository> (repository variable TRAINING_IMAGE_REPOSITORY)."
+  value       = google_artifact_registry_repository.training.registry_uri
+}
+
+output "training_repository_variables" {
+  description = "The repository variables of the managed-training launchers (terraform/github adds them to repository_variables)."
+  value = {
+    TRAINING_ROLE             = google_service_account.training.email
+    TRAINING_IMAGE_REPOSITORY = google_artifact_registry_repository.training.registry_uri
+    # Jobs use <url>/<job>/input/, <url>/<job>/output/ and <url>/checkpoints/<model>/.
+    TRAINING_STORAGE_URL = "gs://${module.storage.names["data"]}/training"
+  }
+}

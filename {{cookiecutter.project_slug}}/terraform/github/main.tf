@@ -16,7 +16,13 @@ locals {
   common_variables = {
     TF_STATE_BUCKET = local.answers.tf_state_bucket
   }
-  repository_variables = merge(data.terraform_remote_state.project.outputs.repository_variables, local.common_variables)
+  # training_repository_variables: the managed-training launchers' TRAINING_ROLE,
+  # TRAINING_IMAGE_REPOSITORY, TRAINING_STORAGE_URL (and TRAINING_WORKSPACE on Azure, once enabled).
+  repository_variables = merge(
+    data.terraform_remote_state.project.outputs.repository_variables,
+    data.terraform_remote_state.project.outputs.training_repository_variables,
+    local.common_variables,
+  )
 }
 
 data "github_repository" "this" {

@@ -1,5 +1,5 @@
 # The ONLY file of this root rendered by cookiecutter (see ../answers.tf).
-# One state per environment: `terraform workspace select -or-create dev|prod` stores the
+# One state per environment: `terraform workspace select -or-create staging|production` stores the
 # state as <prefix>/<workspace>.tfstate in the same bucket.
 terraform {
   backend "gcs" {
