@@ -512,10 +512,13 @@ def test_aws_training_role_reads_inputs_and_writes_only_outputs(aws_project):
         f"{data}/training/{job}/input/data/features/train.parquet",  # its inputs: read only
         f"{data}/dvc/files/md5/ab/cdef",
         f"{data}/registry-backup/x",
-        f"{artifacts}/mlflow/models/m-1/artifacts/model.pkl",
+        f"{artifacts}/other/model.pkl",
     ):
         assert not allowed("s3:PutObject", resource), resource
-    assert not allowed("s3:GetObject", f"{artifacts}/mlflow/models/m-1/artifacts/model.pkl")
+    # The job logs its model through MLflow, as this role: the tracking store's artifacts only.
+    assert allowed("s3:PutObject", f"{artifacts}/mlflow/models/m-1/artifacts/model.pkl")
+    assert allowed("sagemaker-mlflow:CreateModelVersion", module.output("mlflow_tracking_uri"))
+    assert not allowed("sagemaker-mlflow:SetRegisteredModelAlias", module.output("mlflow_tracking_uri"))
     # Listing: the bucket, only under training/ and the DVC remote.
     (listing,) = [s for s in statements if "s3:ListBucket" in s["Action"]]
     assert listing["Resource"] == [data] and listing["Condition"] == {

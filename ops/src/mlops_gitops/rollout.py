@@ -106,7 +106,7 @@ def answers(cfg: Project, cloud: str) -> dict[str, str]:
 def service_name(cfg: Project, cloud: str, env: str) -> str:
     """terraform/<cloud>/serving's `local.name`: endpoint, Cloud Run service or Container App."""
     project = answers(cfg, cloud).get("project") or cfg.root.name
-    limit = {"aws": len(project), "gcp": 40, "azure": 27}[cloud]
+    limit = {"aws": len(project), "gcp": 30, "azure": 21}[cloud]  # the serving roots cut the same way
     return f"{project[:limit].rstrip('-')}-{env}"
 
 

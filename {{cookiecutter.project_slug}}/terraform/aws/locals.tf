@@ -1,7 +1,7 @@
 locals {
   tags = {
     project       = local.answers.project
-    environment   = "shared" # storage and CI roles serve dev and prod; serving/ tags per workspace
+    environment   = "shared" # storage and CI roles serve staging and production; serving/ tags per workspace
     owner         = local.answers.owner
     "cost-center" = var.cost_center
     "managed-by"  = "terraform"

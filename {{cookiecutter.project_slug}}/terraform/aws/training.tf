@@ -108,6 +108,36 @@ data "aws_iam_policy_document" "training" {
     resources = ["${local.training_log_group}:log-stream:${local.training_jobs}"]
   }
   statement {
+    # The job logs to the project's tracking server through the sagemaker-mlflow plugin, as this
+    # role: the run the launcher created (resumed by MLFLOW_RUN_ID), the model and its version.
+    sid = "TrackTrainingRun"
+    actions = [
+      "sagemaker-mlflow:GetExperimentByName",
+      "sagemaker-mlflow:GetExperiment",
+      "sagemaker-mlflow:GetRun",
+      "sagemaker-mlflow:UpdateRun",
+      "sagemaker-mlflow:LogBatch",
+      "sagemaker-mlflow:LogModel",
+      "sagemaker-mlflow:LogOutputs",
+      "sagemaker-mlflow:FinalizeLoggedModel",
+      "sagemaker-mlflow:GetLoggedModel",
+      "sagemaker-mlflow:SetLoggedModelTags",
+      "sagemaker-mlflow:CreateRegisteredModel",
+      "sagemaker-mlflow:GetRegisteredModel",
+      "sagemaker-mlflow:CreateModelVersion",
+      "sagemaker-mlflow:SetModelVersionTag",
+      "sagemaker-mlflow:GetModelVersion",
+      "sagemaker-mlflow:SearchModelVersions",
+    ]
+    resources = [local.mlflow_arn]
+  }
+  statement {
+    # The model files the run logs (MLflow's artifact store).
+    sid       = "RunArtifacts"
+    actions   = ["s3:GetObject", "s3:PutObject"]
+    resources = ["${module.storage.arns["artifacts"]}/mlflow/*"]
+  }
+  statement {
     sid       = "Metrics"
     actions   = ["cloudwatch:PutMetricData"]
     resources = ["*"] # PutMetricData has no resource-level permissions

@@ -2,7 +2,7 @@ locals {
   # azurerm has no provider-wide default tags: every taggable resource sets tags = local.tags.
   tags = {
     project       = local.answers.project
-    environment   = "shared" # storage and CI identities serve dev and prod; serving/ tags per workspace
+    environment   = "shared" # storage and CI identities serve staging and production; serving/ tags per workspace
     owner         = local.answers.owner
     "cost-center" = var.cost_center
     "managed-by"  = "terraform"

@@ -1,13 +1,17 @@
 locals {
   labels = {
     project       = local.answers.project
-    environment   = "shared" # storage and CI identities serve dev and prod; serving/ labels per workspace
+    environment   = "shared" # storage and CI identities serve staging and production; serving/ labels per workspace
     owner         = local.owner_label
     "cost-center" = var.cost_center
     "managed-by"  = "terraform"
   }
   # Label values allow lowercase letters, digits, "-" and "_" only (63 at most): an e-mail is not one.
   owner_label = substr(lower(replace(local.answers.owner, "/[^a-zA-Z0-9_-]/", "-")), 0, 63)
+
+  # One ID-token audience for the model services of every environment (serving/ custom_audiences):
+  # the deploy job's one SMOKE_TOKEN then reaches staging and production.
+  serving_audience = "${local.answers.project}-serving"
 
   # Fixed names: the DVC remote (.dvc/config) and the workflows use exactly these.
   buckets = {

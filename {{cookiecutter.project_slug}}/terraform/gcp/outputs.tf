@@ -74,7 +74,15 @@ output "repository_variables" {
     BACKUP_URL = "gs://${module.storage.names["data"]}/registry-backup"
     # Recent feature rows that `make monitor` (monitor.yml) compares with the training data.
     MONITOR_URL = "gs://${module.storage.names["data"]}/monitoring"
+    # The ID-token audience every serving URL accepts (serving/: custom_audiences); the deploy
+    # identity's cloud-auth mints SMOKE_TOKEN for it.
+    SERVING_AUDIENCE = local.serving_audience
   }
+}
+
+output "serving_audience" {
+  description = "ID-token audience of this project's model services in every environment (serving/ custom_audiences)."
+  value       = local.serving_audience
 }
 
 # ---- managed training (training.tf; docs/cloud/gcp.md, Managed training)

@@ -50,8 +50,9 @@ resource "google_cloud_run_v2_service" "model" {
   # Reachable from anywhere, but only with a Google ID token of an invoker (IAM, below: never
   # allUsers): the deploy workflow's smoke test runs on a GitHub runner, outside any VPC.
   ingress = "INGRESS_TRAFFIC_ALL"
-  # One ID token audience for every URL of the service, the revisions' tagged URLs too.
-  custom_audiences = [local.name]
+  # One ID token audience for every URL of the service, the revisions' tagged URLs too, and for
+  # both environments' services (repository variable SERVING_AUDIENCE; cloud-auth mints SMOKE_TOKEN).
+  custom_audiences = [local.project.serving_audience]
 
   template {
     # The version under deployment (the first traffic entry). A rollback only moves traffic, so

@@ -17,5 +17,5 @@ output "version_url" {
 
 output "id_token_audience" {
   description = "The audience of the ID token every URL of the service accepts (custom_audiences)."
-  value       = local.serve ? local.name : null
+  value       = local.serve ? local.project.serving_audience : null
 }
