@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 AZURITE_VERSION := 3.35.0
 AZURITE := $(TOOLS)/azurite/.installed-$(AZURITE_VERSION)
 
-.PHONY: help demo test bench lint clean
+.PHONY: help demo test bench bench-scale lint clean
 
 # The machinery package, built from ops/ for the tests and the demo: generated projects pin
 # mlops-gitops==<version>, and uv finds this wheel through UV_FIND_LINKS, never on the index.
@@ -59,6 +59,13 @@ test: .venv/.synced $(AZURITE) $(OPS_WHEEL) ## Run the template's test suite (an
 
 bench: .venv/.synced ## Print the benchmark figures (not a test)
 	$(UV) run --no-sync python scripts/bench.py
+
+# The pipeline's time and memory per stage on synthetic rows (not a test); BEFORE=<git ref> also
+# measures the template at that commit, size by size, for a before/after table.
+ROWS ?= 100000 1000000
+BEFORE ?=
+bench-scale: .venv/.synced $(OPS_WHEEL) ## Print the pipeline's scaling: 100k and 1M rows (ROWS=, BEFORE=<git ref>)
+	UV_FIND_LINKS=$(WHEELS) $(UV) run --no-sync python scripts/bench_scale.py $(if $(BEFORE),--before $(BEFORE)) $(ROWS)
 
 lint: .venv/.synced ## Lint the template's own code
 	$(UV) run --no-sync ruff check hooks tests scripts ops

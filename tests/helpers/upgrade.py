@@ -41,8 +41,8 @@ ORIGINS = {
     "oldest-supported": Origin(
         "54e88d3582342879349db0c28289d34424f78f8f", "0.2.0", "oldest supported: first with the mlops-gitops pin"
     ),
-    # The last state of 0.2.0, never tagged (nothing was published): the previous release.
-    "previous-release": Origin("99cff14384fa3c36003dac2d564568a1ed3b5145", "0.2.0", "previous release: 0.2.0"),
+    # The last state of 0.3.0, never tagged (nothing was published): the previous release.
+    "previous-release": Origin("1e4e77dda767eb12dafd36ab79194f88b9a85be3", "0.3.0", "previous release: 0.3.0"),
 }
 PREVIOUS_RELEASE = ORIGINS["previous-release"]
 

@@ -1,11 +1,13 @@
 """The featurizer on small synthetic data: numbers and categories, missing values, unseen categories."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from mlops_gitops.errors import CommandError
 
-from {{ cookiecutter.package_name }}.dataset import categorical_columns
+from {{ cookiecutter.package_name }}.dataset import as_numbers, categorical_columns, read_table, write_table
 from {{ cookiecutter.package_name }}.featurize import (
     build_featurizer,
     feature_kinds,
@@ -57,3 +59,34 @@ def test_unknown_feature_names_and_impute_settings_are_refused(synthetic_schema:
         select_features(feature_kinds(synthetic_schema), ["size", "row_id"])
     with pytest.raises(CommandError, match=r"featurize.impute.numeric is 'avg'"):
         impute_policy({"impute": {"numeric": "avg"}})
+
+
+def test_numbers_are_read_as_python_reads_them() -> None:
+    """Arrow parses a clean column at once; a column it refuses goes through float() value by value."""
+    clean = pd.Series(["1", "-0.5", "1e-7", "17.99", "inf", None], dtype="str")
+    awkward = pd.Series(["1_000", " 2", "n/a", "3.25", None], dtype=object)
+
+    def python(value: object) -> float:
+        try:
+            return float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return np.nan
+
+    for text in (clean, awkward):
+        np.testing.assert_array_equal(as_numbers(text), np.array([python(v) for v in text.tolist()]))
+
+
+@pytest.mark.parametrize("colour", ["red", "a, quoted"])
+def test_splits_read_back_to_the_values_written(tmp_path: Path, colour: str) -> None:
+    """The splits' CSV (Arrow's writer, pandas' when a value needs quotes): same header, same values."""
+    frame = pd.DataFrame(
+        {
+            "size": [1001.0, 1e-7, np.nan, 0.1, 123456789.123],
+            "colour": pd.Series([colour, np.nan, "green", "0", "blue"], dtype=object),
+            "label": pd.Series(["0", "1", "0", "1", "0"], dtype=object),
+        }
+    )
+    path = tmp_path / "split.csv"
+    write_table(frame, path)
+    assert path.read_text().splitlines()[0] == "size,colour,label"
+    pd.testing.assert_frame_equal(read_table(path, ["colour"], "label"), frame)

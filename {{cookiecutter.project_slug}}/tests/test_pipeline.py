@@ -96,9 +96,9 @@ def test_bad_data_stops_before_training(ran: settings.Settings, monkeypatch: pyt
     monkeypatch.setattr("sys.argv", ["validate"])
     prepared = ran.path(paths.PREPARED)
     target = json.loads(ran.path(paths.VALIDATION).read_text())["target"]
-    frame = pd.read_csv(prepared, dtype=str, keep_default_na=False, na_values=[""])
+    frame = pd.read_parquet(prepared)
     frame.loc[0, target] = "no-such-label"
-    frame.to_csv(prepared, index=False)
+    frame.to_parquet(prepared, index=False)
     with pytest.raises(CommandError, match=r"failed validation: target .*unknown labels no-such-label"):
         validate.main()
     assert json.loads(ran.path(paths.VALIDATION).read_text())["status"] == "failed"

@@ -13,11 +13,16 @@ import json
 import math
 import re
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 import yaml
 from mlops_gitops.errors import CommandError
 
@@ -54,30 +59,39 @@ def label_text(value: Any) -> str:
 
 
 def labels_of(raw: pd.Series) -> pd.Series:
-    """The target column as label strings (missing labels stay missing)."""
-    return raw.map(label_text, na_action="ignore").astype(object)
+    """The target column as label strings (missing labels stay missing): each distinct value is
+    spelled once, not each row (a million rows hold a handful of labels)."""
+    codes, distinct = pd.factorize(raw)  # missing: code -1, the NaN appended last
+    spelled = np.array([*(label_text(v) for v in distinct), np.nan], dtype=object)
+    return pd.Series(spelled[codes], index=raw.index, name=raw.name, dtype=object)
 
 
 def column_names(header: list[str]) -> list[str]:
     return [normalise_name(name) or f"column_{number}" for number, name in enumerate(header, 1)]
 
 
-def _trimmed(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value.strip() or None
-    return None if pd.isna(value) else str(value)
+def _trimmed(column: pd.Series) -> pd.Series:
+    text = column.astype("str").str.strip()  # pandas' text type (Arrow): trimmed at once, not value by value
+    return text.where(text != "")
 
 
 def prepare(raw: pd.DataFrame) -> pd.DataFrame:
     """Normalised column names, values trimmed (an empty value is missing), duplicate rows dropped."""
-    values = np.vectorize(_trimmed, otypes=[object])(raw.to_numpy(dtype=object))
-    frame = pd.DataFrame(values, columns=column_names(list(raw.columns)), dtype=object)
+    frame = pd.DataFrame({number: _trimmed(raw.iloc[:, number]) for number in range(raw.shape[1])})
+    frame.columns = column_names(list(raw.columns))
     return frame.drop_duplicates().reset_index(drop=True)
 
 
-def as_numbers(text: np.ndarray) -> np.ndarray:
-    """Text values as floats; NaN where a value is missing or not a number."""
-    return np.vectorize(_number, otypes=[float])(text) if text.size else text.astype(float)
+def as_numbers(text: pd.Series) -> np.ndarray:
+    """A text column as floats; NaN where a value is missing or not a number. Arrow parses a clean
+    column at once, to the same floats as Python's float() (both round correctly); a column it
+    refuses (a word, `1_000`, a space) goes value by value through float() as before."""
+    try:
+        array = pa.array(text, type=pa.string(), from_pandas=True)
+        return np.asarray(pc.cast(array, pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        values = text.to_numpy(dtype=object)
+        return np.vectorize(_number, otypes=[float])(values) if values.size else values.astype(float)
 
 
 def _number(value: Any) -> float:
@@ -103,35 +117,74 @@ def read_raw(path: str, delimiter: str = "auto", shown: str = "") -> pd.DataFram
             f"{name} is not UTF-8 (byte 0x{data[exc.start]:02x} on line {line}): save it as UTF-8, "
             f"e.g. `iconv -f latin1 -t utf-8 {name} > utf8.csv` (see docs/data.md)"
         ) from None
-    if not text.strip():
+    if not text or text.isspace():
         raise CommandError(f"{name} is empty: put the dataset there (dvc pull, or see README)")
     sep = sniff(text) if delimiter == "auto" else delimiter
-    rows = csv.reader(io.StringIO(text), delimiter=sep)
+    del text  # the reads below stream from the bytes: no second and third copy of a large file
+    rows = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="\n"), delimiter=sep)
     header = next(rows)
     _check_header(name, header, sep)
+    # Arrow's reader: every column as text, empty values missing, in one pass over the bytes
+    # (several times faster than pandas' and no Python string per value).
+    as_text = pacsv.ConvertOptions(
+        column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=True, null_values=[""]
+    )
+    layout = pacsv.ParseOptions(delimiter=sep, newlines_in_values=True)
+    try:
+        table = pacsv.read_csv(io.BytesIO(data), pacsv.ReadOptions(block_size=1 << 24), layout, as_text)
+    except pa.ArrowInvalid as exc:
+        _check_lines(name, rows, header)  # a line of the wrong width: named as csv counts lines
+        detail = str(exc).strip().splitlines()[-1]
+        raise CommandError(f"{name} is not a well-formed CSV ({detail}): fix the file") from None
+    if table.num_rows == 0:
+        raise CommandError(f"{name} has a header but no rows: put the data rows under the header")
+    # Names as pandas gives them (an empty one is `Unnamed: <index>`): column_names() normalises them.
+    return table.rename_columns([n or f"Unnamed: {i}" for i, n in enumerate(header)]).to_pandas()
+
+
+def _check_lines(name: str, rows: Any, header: list[str]) -> None:
     for row in rows:
         if row and len(row) != len(header):
             raise CommandError(
                 f"{name}: line {rows.line_num} has {len(row)} fields but the header has {len(header)}: "
                 "fix that line (a missing name in the header? a wrong data.delimiter?)"
             )
-    try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""])
-    except pd.errors.ParserError as exc:
-        detail = str(exc).strip().splitlines()[-1]
-        raise CommandError(f"{name} is not a well-formed CSV ({detail}): fix the file") from None
-    if frame.empty:
-        raise CommandError(f"{name} has a header but no rows: put the data rows under the header")
-    return frame
 
 
 def sniff(text: str) -> str:
     """The delimiter of a CSV text (`,` `;` tab or `|`), from its first lines; `,` when unsure."""
-    sample = "\n".join(text.splitlines()[:50])
+    sample = "\n".join(first_lines(text, 50))
     try:
         return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
     except csv.Error:
         return ","
+
+
+def first_lines(text: str, count: int) -> list[str]:
+    """text.splitlines()[:count], splitting only as much of a large text as it takes."""
+    size = 1 << 16
+    while True:
+        lines = text[:size].splitlines()
+        if len(lines) > count or size >= len(text):  # the last line of a cut may be partial: not used
+            return lines[:count]
+        size *= 4
+
+
+def read_prepared(path: Path) -> pd.DataFrame:
+    """The prepare stage's output (Parquet: text columns, missing values as nulls)."""
+    return pd.read_parquet(path)
+
+
+def prepared_columns(path: Path, names: list[str]) -> Iterator[tuple[str, pd.Series]]:
+    """Columns of the prepare stage's output, read one at a time (the file's footer once): a stage
+    that types the data holds one column of it as text, never all of it."""
+    file = pq.ParquetFile(path)
+    for name in names:
+        yield name, file.read(columns=[name]).column(0).to_pandas()
+
+
+def write_prepared(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_parquet(path, index=False)
 
 
 def _check_header(name: str, header: list[str], sep: str) -> None:
@@ -208,6 +261,21 @@ def read_table(path: Path, categorical: list[str], target: str | None = None) ->
     text = {name: object for name in [*categorical, *([target] if target else [])]}
     frame = pd.read_csv(path, dtype=text, keep_default_na=False, na_values=[""])
     return frame.astype({name: float for name in frame.columns if name not in text})
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """A split as CSV, laid out as pandas writes it, by Arrow's writer (several times faster): floats
+    in their shortest exact spelling (`1001` where pandas writes `1001.0`), so read back to the same
+    values. A text value that needs quotes (a comma, a quote, a line break) leaves it to pandas."""
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\n").writerow(frame.columns)
+    try:
+        with open(path, "wb") as out:
+            out.write(header.getvalue().encode())
+            options = pacsv.WriteOptions(include_header=False, quoting_style="none")
+            pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), out, options)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        frame.to_csv(path, index=False)
 
 
 def load_schema(path: Path, shown: str = "") -> dict[str, Any]:

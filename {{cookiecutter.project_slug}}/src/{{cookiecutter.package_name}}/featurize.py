@@ -20,7 +20,15 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from . import paths, settings
-from .dataset import CATEGORY_TYPES, labels_of, load_schema, read_validation
+from .dataset import (
+    CATEGORY_TYPES,
+    as_numbers,
+    labels_of,
+    load_schema,
+    prepared_columns,
+    read_validation,
+    write_table,
+)
 
 IMPUTE = {
     "numeric": ("median", "mean", "most_frequent", "constant"),  # constant: 0
@@ -49,12 +57,20 @@ def select_features(kinds: dict[str, str], wanted: Any) -> list[str]:
     return list(wanted)
 
 
+def as_input(text: pd.Series, kind: str) -> Any:
+    """A prepared text column as model input: numbers as floats (as validate read them), categories
+    and labels as text."""
+    if kind == "numeric":
+        return as_numbers(text)
+    return labels_of(text) if kind == "label" else text.astype(object)
+
+
 def typed(frame: pd.DataFrame, kinds: dict[str, str], target: str) -> pd.DataFrame:
-    """The prepared text as model input: numbers as floats, categories as text, labels as text."""
-    numeric = [name for name, kind in kinds.items() if kind == "numeric"]
-    categorical = [name for name, kind in kinds.items() if kind == "categorical"]
-    parts = [frame[numeric].astype(float), frame[categorical].astype(object), labels_of(frame[target])]
-    return pd.concat(parts, axis=1)[[*kinds, target]].copy()
+    """The prepared text as model input (as_input), the target last."""
+    columns = {**kinds, target: "label"}
+    return pd.DataFrame(
+        {name: as_input(frame[name], kind) for name, kind in columns.items()}, index=frame.index
+    )
 
 
 def split(frame: pd.DataFrame, target: str, test_size: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -102,16 +118,20 @@ def main() -> None:
     kinds = feature_kinds(load_schema(cfg.path(schema), schema))
     features = select_features(kinds, params["features"])
     kinds = {name: kinds[name] for name in features}
-    prepared = pd.read_csv(cfg.path(paths.PREPARED), dtype=str, keep_default_na=False, na_values=[""])
-    frame = typed(prepared, kinds, target)
+    # The prepared data read once and typed a column at a time: its text is never whole in memory
+    # as pandas, and the typed whole is not kept once split (peak memory).
+    kinds_and_label = {**kinds, target: "label"}
+    columns = prepared_columns(cfg.path(paths.PREPARED), list(kinds_and_label))
+    frame = pd.DataFrame({name: as_input(text, kinds_and_label[name]) for name, text in columns})
     train, test = split(frame, target, params["test_size"], params["seed"])
+    del frame
     numeric = [n for n, kind in kinds.items() if kind == "numeric"]
     categorical = [n for n, kind in kinds.items() if kind == "categorical"]
     featurizer = build_featurizer(numeric, categorical, bool(params["scale"]), impute_policy(params))
     featurizer.fit(train[features])
     for relative, part in ((paths.TRAIN, train), (paths.TEST, test)):
         cfg.path(relative).parent.mkdir(parents=True, exist_ok=True)
-        part.to_csv(cfg.path(relative), index=False)
+        write_table(part, cfg.path(relative))
     cfg.path(paths.FEATURIZER).parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(featurizer, cfg.path(paths.FEATURIZER))
     print(

@@ -3,7 +3,7 @@
 dvc.yaml names the same files (it cannot import them); tests/test_paths.py checks that they agree.
 """
 
-PREPARED = "data/prepared/dataset.csv"  # prepare -> validate, featurize
+PREPARED = "data/prepared/dataset.parquet"  # prepare -> validate, featurize (text columns)
 VALIDATION = "reports/validation.json"  # validate -> featurize, train
 TRAIN = "data/features/train.csv"  # featurize -> train
 TEST = "data/features/test.csv"  # featurize -> train, evaluate

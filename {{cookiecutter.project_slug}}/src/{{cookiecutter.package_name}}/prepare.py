@@ -1,7 +1,8 @@
 """Yours to edit. Stage 1, prepare: read the raw CSV, normalise names, trim values, drop duplicate rows.
 
-The prepared file is a plain UTF-8, comma-separated CSV whatever the raw file's delimiter
-(`data.delimiter`); docs/data.md describes the rules.
+The prepared file is Parquet whatever the raw file's delimiter (`data.delimiter`): every column
+as text, as in the raw file but trimmed, missing values as nulls; the stages after this one read it
+without parsing a CSV again (columnar, compressed). docs/data.md describes the rules.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from mlops_gitops.errors import CommandError, main_of
 
 from . import paths, settings
-from .dataset import DataSettings, prepare, read_raw
+from .dataset import DataSettings, prepare, read_raw, write_prepared
 
 
 def main() -> None:
@@ -20,7 +21,7 @@ def main() -> None:
     frame = prepare(read_raw(str(cfg.path(data.raw)), data.delimiter, shown=data.raw))
     out = cfg.path(paths.PREPARED)
     out.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out, index=False)
+    write_prepared(frame, out)
     print(f"prepare: {len(frame)} rows, {frame.shape[1]} columns -> {paths.PREPARED}")
 
 

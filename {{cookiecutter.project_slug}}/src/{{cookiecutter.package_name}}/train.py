@@ -98,7 +98,8 @@ def main() -> None:
         info = mlflow.sklearn.log_model(
             model,
             name="model",
-            signature=infer_signature(test[features], model.predict(test[features])),
+            # The output's type, from the predictions above (predict would run every tree again).
+            signature=infer_signature(test[features], model.classes_[probabilities.argmax(axis=1)]),
             pip_requirements=pip_requirements(),
             skops_trusted_types=TRUSTED_TYPES,
             registered_model_name=cfg.model_name,

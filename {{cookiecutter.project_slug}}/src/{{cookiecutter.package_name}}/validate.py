@@ -15,6 +15,7 @@ import argparse
 import json
 import math
 import re
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,7 @@ from .dataset import (
     labels_of,
     load_schema,
     prepare,
+    read_prepared,
     read_raw,
 )
 
@@ -67,13 +69,8 @@ def check(frame: pd.DataFrame, schema: dict[str, Any], rules: dict[str, Any]) ->
             "as type: ignore to keep them out of the model, or drop them)"
         )
 
-    # One pass over the whole table (fast for wide files), then each column's share of it.
-    present = [name for name in columns if name in frame.columns]
-    text = frame[present].to_numpy(dtype=object)
-    numbers = as_numbers(text)
-    for index, name in enumerate(present):
-        column = Column(name, text[:, index], numbers[:, index])
-        problems.extend(_check_column(column, columns[name], rules["max_null_fraction"]))
+    for name in (name for name in columns if name in frame.columns):
+        problems.extend(_check_column(Column(name, frame[name]), columns[name], rules["max_null_fraction"]))
 
     if target in frame.columns:
         problems.extend(_check_target(frame[target], target, schema["target"], rules))
@@ -81,13 +78,25 @@ def check(frame: pd.DataFrame, schema: dict[str, Any], rules: dict[str, Any]) ->
 
 
 class Column:
-    """One column as text (None or NaN where missing) and as numbers (NaN where missing or text)."""
+    """One column as text (missing where empty) and, when a check asks, as numbers (NaN where
+    missing or text) or as the values present: a numeric column of a million rows never becomes
+    a million Python strings."""
 
-    def __init__(self, name: str, text: np.ndarray, numbers: np.ndarray) -> None:
-        self.name, self.text, self.numbers = name, text, numbers
-        self.missing = pd.isna(text)
-        self.values = text[~self.missing]  # the values present
-        self.not_numeric = np.isnan(numbers) & ~self.missing
+    def __init__(self, name: str, text: pd.Series) -> None:
+        self.name, self.text = name, text.reset_index(drop=True)
+        self.missing = self.text.isna().to_numpy()
+
+    @cached_property
+    def values(self) -> np.ndarray:
+        return self.text[~self.missing].to_numpy(dtype=object)
+
+    @cached_property
+    def numbers(self) -> np.ndarray:
+        return as_numbers(self.text)
+
+    @cached_property
+    def not_numeric(self) -> np.ndarray:
+        return np.isnan(self.numbers) & ~self.missing
 
 
 def _check_column(column: Column, spec: dict[str, Any], max_nulls: float) -> list[str]:
@@ -106,7 +115,7 @@ def _check_column(column: Column, spec: dict[str, Any], max_nulls: float) -> lis
         first = int(np.argmax(column.not_numeric))
         problems.append(
             f"column '{name}': {int(column.not_numeric.sum())} non-numeric values (first: "
-            f"{column.text[first]!r} in row {first + 1}): fix them or leave them empty (missing)"
+            f"{column.text.iloc[first]!r} in row {first + 1}): fix them or leave them empty (missing)"
         )
     finite = column.numbers[~np.isnan(column.numbers)]
     infinite = np.isinf(finite)
@@ -177,10 +186,7 @@ def infer_schema(frame: pd.DataFrame, target: str) -> dict[str, Any]:
             f"target '{target}' has {len(labels)} distinct values: this template trains classifiers; "
             "set data.target to a column of classes"
         )
-    names = [name for name in frame.columns if name != target]
-    text = frame[names].to_numpy(dtype=object)
-    numbers = as_numbers(text)
-    columns = {name: _infer_column(Column(name, text[:, i], numbers[:, i])) for i, name in enumerate(names)}
+    columns = {name: _infer_column(Column(name, frame[name])) for name in frame.columns if name != target}
     return {"target": {"name": target, "labels": labels}, "columns": columns}
 
 
@@ -206,7 +212,7 @@ def _infer_column(column: Column) -> dict[str, Any]:
             **missing,
         }
         if column.not_numeric.any():
-            first = column.text[np.argmax(column.not_numeric)]
+            first = column.text.iloc[np.argmax(column.not_numeric)]
             spec["note"] = (
                 f"{int(column.not_numeric.sum())} values are not numbers (first: {first!r}): fix them"
             )
@@ -290,7 +296,7 @@ def main() -> None:
             f"params.yaml data.target is '{data.target}' but the schema's target is "
             f"'{schema['target']['name']}': make them agree (or write the schema again with --infer)"
         )
-    frame = pd.read_csv(cfg.path(paths.PREPARED), dtype=str, keep_default_na=False, na_values=[""])
+    frame = read_prepared(cfg.path(paths.PREPARED))
     problems = check(frame, schema, cfg.section("validate"))
     facts = summary(frame, schema)
     positive = None
