@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -376,6 +377,9 @@ def test_sagemaker_end_to_end_on_moto_matches_a_local_run(
     from dvc.repo import Repo
     from mlflow import MlflowClient
 
+    # An earlier test's `dvc` command may have bound DVC's log handler to a captured stream that
+    # pytest has closed since; this test's DVC calls log through the root logger instead.
+    monkeypatch.setattr(logging.getLogger("dvc"), "handlers", [])
     local, cloud = tmp_path / "local", tmp_path / "cloud"
     for root in (local, cloud):
         write_training_project(root, "e2e")
