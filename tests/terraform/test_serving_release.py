@@ -148,7 +148,12 @@ def stubbed(gcp_project, tmp_path):
     def run(*args: str, release: dict | None = None, **env: str):
         fixture.write_text(json.dumps({"release": release}))
         calls.write_text("")
-        base = {k: v for k, v in os.environ.items() if not k.startswith(("SERVING_", "SMOKE_", "GITHUB_"))}
+        # `uv run` (make test) exports UV, the real uv's path, which the Makefile's `UV ?= uv` would take.
+        base = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("SERVING_", "SMOKE_", "GITHUB_")) and k not in ("UV", "VIRTUAL_ENV")
+        }
         path = f"{bin_dir}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{base['PATH']}"
         done = subprocess.run(
             ["make", "--no-print-directory", "-s", *args, "TERRAFORM=terraform"],

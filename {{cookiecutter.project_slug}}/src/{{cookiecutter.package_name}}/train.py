@@ -50,6 +50,10 @@ def build_estimator(params: dict[str, Any]) -> ClassifierMixin:
 def fit(train: pd.DataFrame, target: str, featurizer: Any, params: dict[str, Any]) -> Pipeline:
     features = list(featurizer.feature_names_in_)
     classifier = build_estimator(params).fit(featurizer.transform(train[features]), train[target])
+    if "n_jobs" in classifier.get_params():
+        # Fitted on every core, predicts on one: a forest's probabilities summed in thread order
+        # differ in their last bits from call to call, and a served copy must answer as this one.
+        classifier.set_params(n_jobs=None)
     return Pipeline([("featurize", featurizer), ("classify", classifier)])
 
 
